@@ -1,0 +1,38 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.h
+ *	  The one shared-memory segment of pg_outbox.
+ *
+ * Copyright (c) 2026, The pg_outbox developers
+ *
+ * IDENTIFICATION
+ *	  src/core/shmem.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef OUTBOX_SHMEM_H
+#define OUTBOX_SHMEM_H
+
+#include "port/atomics.h"
+#include "storage/condition_variable.h"
+
+/*
+ * Long-poll receivers sleep on one of these condition variables, chosen by
+ * hashing (database, queue).  A collision only costs a spurious wake-up.
+ */
+#define OUTBOX_WAIT_BUCKETS 256
+
+typedef struct OutboxSharedState
+{
+	/* test clock: microseconds added to the real time by outbox_now() */
+	pg_atomic_uint64 clock_offset_us;
+	ConditionVariable queue_wake[OUTBOX_WAIT_BUCKETS];
+	pg_atomic_uint64 queue_generation[OUTBOX_WAIT_BUCKETS];
+} OutboxSharedState;
+
+/* NULL unless loaded through shared_preload_libraries */
+extern OutboxSharedState *OutboxShared;
+
+extern void outbox_shmem_install_hooks(void);
+
+#endif							/* OUTBOX_SHMEM_H */

@@ -1,0 +1,1 @@
+# pattern: EventBridge event patterns and SNS filter policies (being built)

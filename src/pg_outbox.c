@@ -1,0 +1,141 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_outbox.c
+ *	  Module entry point: _PG_init, every GUC of pg_outbox, and the hooks.
+ *
+ * All GUCs live here, in one place, under the reserved prefix "pg_outbox".
+ * Shared-memory sizing would be PGC_POSTMASTER; worker behaviour is
+ * PGC_SIGHUP; limits that a session may lower for itself are PGC_USERSET
+ * or PGC_SUSET.  Each room then gets its own init call for the rest (hooks,
+ * callbacks, worker registration).
+ *
+ * Copyright (c) 2026, The pg_outbox developers
+ *
+ * IDENTIFICATION
+ *	  src/pg_outbox.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_outbox.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "core/shmem.h"
+
+PG_MODULE_MAGIC;
+
+int			outbox_max_message_size_limit = 1048576;
+int			outbox_max_receive_batch = 1000;
+int			outbox_max_send_batch = 1000;
+int			outbox_purge_interval = 60;
+char	   *outbox_region = NULL;
+char	   *outbox_account_id = NULL;
+bool		outbox_preloaded = false;
+
+void		_PG_init(void);
+
+static bool
+check_account_id(char **newval, void **extra, GucSource source)
+{
+	const char *p;
+
+	for (p = *newval; *p; p++)
+	{
+		if (*p < '0' || *p > '9')
+		{
+			GUC_check_errdetail("The account id must consist of digits only.");
+			return false;
+		}
+	}
+	if (p - *newval != 12)
+	{
+		GUC_check_errdetail("The account id must be exactly 12 digits long.");
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_region(char **newval, void **extra, GucSource source)
+{
+	const char *p;
+
+	if (**newval == '\0')
+	{
+		GUC_check_errdetail("The region must not be empty.");
+		return false;
+	}
+	for (p = *newval; *p; p++)
+	{
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+		{
+			GUC_check_errdetail("The region may only contain lower-case letters, digits, \"-\" and \"_\".");
+			return false;
+		}
+	}
+	return true;
+}
+
+void
+_PG_init(void)
+{
+	outbox_preloaded = process_shared_preload_libraries_in_progress;
+
+	DefineCustomIntVariable("pg_outbox.max_message_size",
+							"Largest message, in bytes, that any queue may accept.",
+							"Counts the body plus message attribute names, types and values, "
+							"as SQS does.  A queue's MaximumMessageSize may not exceed it.",
+							&outbox_max_message_size_limit,
+							1048576, 1024, 64 * 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_outbox.max_receive_batch",
+							"Largest max_number_of_messages accepted by receive_message.",
+							"SQS allows at most 10; pg_outbox allows larger batches up to this cap.",
+							&outbox_max_receive_batch,
+							1000, 1, 100000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_outbox.max_send_batch",
+							"Largest number of entries in one send_message_batch call.",
+							"SQS allows at most 10; pg_outbox allows larger batches up to this cap.",
+							&outbox_max_send_batch,
+							1000, 1, 100000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_outbox.purge_interval",
+							"Minimum time between two purge_queue calls on one queue.",
+							"SQS refuses a second purge within 60 seconds; 0 disables the check.",
+							&outbox_purge_interval,
+							60, 0, 3600,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_outbox.region",
+							   "Region part of the ARNs pg_outbox shows (QueueArn, TopicArn, ...).",
+							   NULL,
+							   &outbox_region,
+							   "local",
+							   PGC_SUSET, 0,
+							   check_region, NULL, NULL);
+
+	DefineCustomStringVariable("pg_outbox.account_id",
+							   "Account part of the ARNs pg_outbox shows.",
+							   "Twelve digits, as in AWS.",
+							   &outbox_account_id,
+							   "000000000000",
+							   PGC_SUSET, 0,
+							   check_account_id, NULL, NULL);
+
+	MarkGUCPrefixReserved("pg_outbox");
+
+	if (outbox_preloaded)
+		outbox_shmem_install_hooks();
+
+	outbox_queue_init();
+}

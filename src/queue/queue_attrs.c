@@ -1,0 +1,669 @@
+/*-------------------------------------------------------------------------
+ *
+ * queue_attrs.c
+ *	  Queue names and queue attributes: parsing, validation against the SQS
+ *	  limits, comparison (idempotent create_queue) and formatting
+ *	  (get_queue_attributes).
+ *
+ * Attributes use the AWS names.  Values are accepted as JSON strings (as the
+ * AWS API sends them) or as JSON numbers and booleans; get_queue_attributes
+ * answers with strings for scalars, as AWS does, and with JSON objects for
+ * RedrivePolicy and RedriveAllowPolicy.  Every rejection is SQLSTATE 22023
+ * with the attribute's name and the allowed range in the message.
+ *
+ * Copyright (c) 2026, The pg_outbox developers
+ *
+ * IDENTIFICATION
+ *	  src/queue/queue_attrs.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_outbox.h"
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "queue/queue.h"
+
+/*
+ * Queue names: 1-80 characters of [A-Za-z0-9_-], plus the ".fifo" suffix of
+ * FIFO queues (which counts toward the 80).
+ */
+void
+queue_check_name(const char *name)
+{
+	size_t		len = strlen(name);
+	size_t		core = len;
+	size_t		i;
+
+	if (len == 0 || len > QUEUE_NAME_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid queue name \"%s\": length must be between 1 and %d characters", name, QUEUE_NAME_MAX)));
+	if (len > 5 && strcmp(name + len - 5, ".fifo") == 0)
+		core = len - 5;
+	for (i = 0; i < core; i++)
+	{
+		char		c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid queue name \"%s\": only letters, digits, \"-\" and \"_\" are allowed", name),
+					 errdetail("A FIFO queue name ends with \".fifo\"; no other \".\" is allowed.")));
+	}
+}
+
+static char *
+jbv_to_cstring(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			return pnstrdup(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+		case jbvBool:
+			return pstrdup(v->val.boolean ? "true" : "false");
+		default:
+			return NULL;
+	}
+}
+
+static int32
+attr_int(JsonbValue *v, const char *attr, int32 min, int32 max)
+{
+	char	   *s = jbv_to_cstring(v);
+	char	   *end;
+	long		n;
+
+	if (s == NULL || *s == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"%s\": expected an integer between %d and %d", attr, min, max)));
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (*end != '\0' || errno != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"%s\": \"%s\" is not an integer", attr, s)));
+	if (n < min || n > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"%s\": %ld is out of range (%d to %d)", attr, n, min, max)));
+	return (int32) n;
+}
+
+static bool
+attr_bool(JsonbValue *v, const char *attr)
+{
+	char	   *s = jbv_to_cstring(v);
+
+	if (s && pg_strcasecmp(s, "true") == 0)
+		return true;
+	if (s && pg_strcasecmp(s, "false") == 0)
+		return false;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid attribute \"%s\": expected \"true\" or \"false\"", attr)));
+	return false;				/* keep compiler quiet */
+}
+
+/*
+ * A policy attribute may be given as a JSON object or, as in the AWS API, as
+ * a string holding one.  Returns NULL for "" (remove the policy).
+ */
+static Jsonb *
+attr_policy(JsonbValue *v, const char *attr)
+{
+	Jsonb	   *j;
+
+	if (v->type == jbvString)
+	{
+		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+
+		if (*s == '\0')
+			return NULL;
+		j = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s)));
+	}
+	else if (v->type == jbvBinary)
+		j = JsonbValueToJsonb(v);
+	else
+		j = NULL;
+	if (j == NULL || !JB_ROOT_IS_OBJECT(j) || JB_ROOT_IS_SCALAR(j))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"%s\": expected a JSON object", attr)));
+	return j;
+}
+
+static JsonbValue *
+object_get(Jsonb *j, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	return findJsonbValueFromContainer(&j->root, JB_FOBJECT, &k);
+}
+
+static void
+parse_redrive_policy(JsonbValue *v, QueueAttrs *out)
+{
+	Jsonb	   *j = attr_policy(v, "RedrivePolicy");
+	JsonbValue *target;
+	JsonbValue *count;
+	JsonbIterator *it;
+	JsonbValue	kv;
+	JsonbIteratorToken tok;
+
+	out->dead_letter_queue = NULL;
+	out->max_receive_count = 0;
+	if (j == NULL)
+		return;
+
+	it = JsonbIteratorInit(&j->root);
+	while ((tok = JsonbIteratorNext(&it, &kv, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			char	   *k = pnstrdup(kv.val.string.val, kv.val.string.len);
+
+			if (strcmp(k, "deadLetterTargetArn") != 0 && strcmp(k, "maxReceiveCount") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid attribute \"RedrivePolicy\": unknown key \"%s\"", k),
+						 errdetail("RedrivePolicy has the keys \"deadLetterTargetArn\" and \"maxReceiveCount\".")));
+		}
+	}
+	target = object_get(j, "deadLetterTargetArn");
+	count = object_get(j, "maxReceiveCount");
+	if (target == NULL || target->type != jbvString || target->val.string.len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"RedrivePolicy\": \"deadLetterTargetArn\" is required"),
+				 errdetail("Give the dead-letter queue's ARN or name.")));
+	if (count == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"RedrivePolicy\": \"maxReceiveCount\" is required")));
+	out->dead_letter_queue = pstrdup(queue_name_from_arn(pnstrdup(target->val.string.val,
+																  target->val.string.len)));
+	queue_check_name(out->dead_letter_queue);
+	out->max_receive_count = attr_int(count, "RedrivePolicy.maxReceiveCount", 1, QUEUE_MAX_RECEIVE_COUNT);
+}
+
+static void
+parse_redrive_allow_policy(JsonbValue *v, QueueAttrs *out)
+{
+	Jsonb	   *j = attr_policy(v, "RedriveAllowPolicy");
+	JsonbValue *perm;
+	JsonbValue *arns;
+	char	   *p;
+
+	out->redrive_allow_policy = j;
+	if (j == NULL)
+		return;
+	perm = object_get(j, "redrivePermission");
+	if (perm == NULL || perm->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"RedriveAllowPolicy\": \"redrivePermission\" is required"),
+				 errdetail("It is one of \"allowAll\", \"denyAll\" or \"byQueue\".")));
+	p = pnstrdup(perm->val.string.val, perm->val.string.len);
+	if (strcmp(p, "allowAll") != 0 && strcmp(p, "denyAll") != 0 && strcmp(p, "byQueue") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"RedriveAllowPolicy\": unknown redrivePermission \"%s\"", p),
+				 errdetail("It is one of \"allowAll\", \"denyAll\" or \"byQueue\".")));
+	arns = object_get(j, "sourceQueueArns");
+	if (strcmp(p, "byQueue") == 0)
+	{
+		int			n;
+
+		if (arns == NULL || arns->type != jbvBinary || !JsonContainerIsArray(arns->val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid attribute \"RedriveAllowPolicy\": \"sourceQueueArns\" is required with \"byQueue\"")));
+		n = JsonContainerSize(arns->val.binary.data);
+		if (n < 1 || n > 10)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid attribute \"RedriveAllowPolicy\": \"sourceQueueArns\" must list 1 to 10 queues, not %d", n)));
+	}
+	else if (arns != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"RedriveAllowPolicy\": \"sourceQueueArns\" is only allowed with \"byQueue\"")));
+}
+
+static void
+add_opaque(JsonbParseState **state, const char *key, JsonbValue *v)
+{
+	JsonbValue	k;
+	JsonbValue	s;
+	char	   *str = jbv_to_cstring(v);
+
+	if (str == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"%s\": expected a string", key)));
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	s.type = jbvString;
+	s.val.string.val = str;
+	s.val.string.len = strlen(str);
+	pushJsonbValue(state, WJB_KEY, &k);
+	pushJsonbValue(state, WJB_VALUE, &s);
+}
+
+/*
+ * Parse the attributes object of create_queue/set_queue_attributes.  Values
+ * not given keep their defaults (creating) or are left untouched (setting);
+ * out->given tells which were given.
+ */
+void
+queue_parse_attributes(Jsonb *attributes, QueueAttrs *out, bool creating)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	JsonbParseState *opaque = NULL;
+	char	   *key = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->visibility_timeout = 30;
+	out->retention_seconds = 345600;
+	out->maximum_message_size = Min(1048576, outbox_max_message_size_limit);
+
+	if (attributes == NULL)
+		return;
+	if (!JB_ROOT_IS_OBJECT(attributes) || JB_ROOT_IS_SCALAR(attributes))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid \"attributes\": expected a JSON object of attribute names and values")));
+
+	pushJsonbValue(&opaque, WJB_BEGIN_OBJECT, NULL);
+	it = JsonbIteratorInit(&attributes->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+
+		if (strcmp(key, "VisibilityTimeout") == 0)
+		{
+			out->visibility_timeout = attr_int(&v, key, 0, QUEUE_MAX_VISIBILITY);
+			out->given |= QATTR_VISIBILITY;
+		}
+		else if (strcmp(key, "DelaySeconds") == 0)
+		{
+			out->delay_seconds = attr_int(&v, key, 0, QUEUE_MAX_DELAY);
+			out->given |= QATTR_DELAY;
+		}
+		else if (strcmp(key, "MessageRetentionPeriod") == 0)
+		{
+			out->retention_seconds = attr_int(&v, key, QUEUE_MIN_RETENTION, QUEUE_MAX_RETENTION);
+			out->given |= QATTR_RETENTION;
+		}
+		else if (strcmp(key, "MaximumMessageSize") == 0)
+		{
+			out->maximum_message_size = attr_int(&v, key, QUEUE_MIN_MESSAGE_SIZE, outbox_max_message_size_limit);
+			out->given |= QATTR_MAX_SIZE;
+		}
+		else if (strcmp(key, "ReceiveMessageWaitTimeSeconds") == 0)
+		{
+			out->receive_wait_seconds = attr_int(&v, key, 0, QUEUE_MAX_WAIT);
+			out->given |= QATTR_WAIT;
+		}
+		else if (strcmp(key, "RedrivePolicy") == 0)
+		{
+			parse_redrive_policy(&v, out);
+			out->given |= QATTR_REDRIVE;
+		}
+		else if (strcmp(key, "RedriveAllowPolicy") == 0)
+		{
+			parse_redrive_allow_policy(&v, out);
+			out->given |= QATTR_REDRIVE_ALLOW;
+		}
+		else if (strcmp(key, "FifoQueue") == 0)
+		{
+			if (!creating)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid attribute \"FifoQueue\": the type of a queue cannot be changed after it is created")));
+			out->fifo = attr_bool(&v, key);
+			out->given |= QATTR_FIFO;
+		}
+		else if (strcmp(key, "ContentBasedDeduplication") == 0)
+		{
+			out->content_based_dedup = attr_bool(&v, key);
+			out->given |= QATTR_CONTENT_DEDUP;
+		}
+		else if (strcmp(key, "DeduplicationScope") == 0)
+		{
+			char	   *s = jbv_to_cstring(&v);
+
+			if (s && strcmp(s, "messageGroup") == 0)
+				out->dedup_scope_group = true;
+			else if (s && strcmp(s, "queue") == 0)
+				out->dedup_scope_group = false;
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid attribute \"DeduplicationScope\": expected \"messageGroup\" or \"queue\"")));
+			out->given |= QATTR_DEDUP_SCOPE;
+		}
+		else if (strcmp(key, "FifoThroughputLimit") == 0)
+		{
+			char	   *s = jbv_to_cstring(&v);
+
+			if (s && strcmp(s, "perMessageGroupId") == 0)
+				out->throughput_per_group = true;
+			else if (s && strcmp(s, "perQueue") == 0)
+				out->throughput_per_group = false;
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid attribute \"FifoThroughputLimit\": expected \"perMessageGroupId\" or \"perQueue\"")));
+			out->given |= QATTR_THROUGHPUT;
+		}
+		else if (strcmp(key, "KmsDataKeyReusePeriodSeconds") == 0)
+		{
+			(void) attr_int(&v, key, 60, 86400);
+			add_opaque(&opaque, key, &v);
+			out->given |= QATTR_OPAQUE;
+		}
+		else if (strcmp(key, "SqsManagedSseEnabled") == 0)
+		{
+			(void) attr_bool(&v, key);
+			add_opaque(&opaque, key, &v);
+			out->given |= QATTR_OPAQUE;
+		}
+		else if (strcmp(key, "Policy") == 0 || strcmp(key, "KmsMasterKeyId") == 0)
+		{
+			if (v.type == jbvBinary)
+			{
+				JsonbValue	s;
+				Jsonb	   *pj = JsonbValueToJsonb(&v);
+
+				s.type = jbvString;
+				s.val.string.val = JsonbToCString(NULL, &pj->root, VARSIZE(pj));
+				s.val.string.len = strlen(s.val.string.val);
+				add_opaque(&opaque, key, &s);
+			}
+			else
+				add_opaque(&opaque, key, &v);
+			out->given |= QATTR_OPAQUE;
+		}
+		else if (strcmp(key, "ApproximateNumberOfMessages") == 0 ||
+				 strcmp(key, "ApproximateNumberOfMessagesNotVisible") == 0 ||
+				 strcmp(key, "ApproximateNumberOfMessagesDelayed") == 0 ||
+				 strcmp(key, "CreatedTimestamp") == 0 ||
+				 strcmp(key, "LastModifiedTimestamp") == 0 ||
+				 strcmp(key, "QueueArn") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid attribute \"%s\": the attribute is read-only", key)));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown queue attribute \"%s\"", key),
+					 errhint("Queue attributes use the SQS names, e.g. \"VisibilityTimeout\" or \"RedrivePolicy\".")));
+	}
+	out->opaque_attributes = JsonbValueToJsonb(pushJsonbValue(&opaque, WJB_END_OBJECT, NULL));
+}
+
+/* FIFO-only attributes are refused on standard queues. */
+void
+queue_check_attribute_combination(const char *name, bool fifo, QueueAttrs *a)
+{
+	if (!fifo)
+	{
+		const char *bad = NULL;
+
+		if (a->given & QATTR_CONTENT_DEDUP)
+			bad = "ContentBasedDeduplication";
+		else if (a->given & QATTR_DEDUP_SCOPE)
+			bad = "DeduplicationScope";
+		else if (a->given & QATTR_THROUGHPUT)
+			bad = "FifoThroughputLimit";
+		if (bad)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid attribute \"%s\": only FIFO queues have it, and \"%s\" is a standard queue",
+							bad, name)));
+	}
+	else if ((a->given & QATTR_THROUGHPUT) && a->throughput_per_group &&
+			 (a->given & QATTR_DEDUP_SCOPE) && !a->dedup_scope_group)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"FifoThroughputLimit\": \"perMessageGroupId\" requires \"DeduplicationScope\" \"messageGroup\"")));
+}
+
+static bool
+jsonb_equal(Jsonb *a, Jsonb *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return compareJsonbContainers(&a->root, &b->root) == 0;
+}
+
+/* create_queue on an existing queue: does every attribute given match? */
+bool
+queue_attributes_match(QueueInfo *q, QueueAttrs *a)
+{
+	if ((a->given & QATTR_FIFO) && a->fifo != q->is_fifo)
+		return false;
+	if ((a->given & QATTR_VISIBILITY) && a->visibility_timeout != q->visibility_timeout)
+		return false;
+	if ((a->given & QATTR_DELAY) && a->delay_seconds != q->delay_seconds)
+		return false;
+	if ((a->given & QATTR_RETENTION) && a->retention_seconds != q->retention_seconds)
+		return false;
+	if ((a->given & QATTR_MAX_SIZE) && a->maximum_message_size != q->maximum_message_size)
+		return false;
+	if ((a->given & QATTR_WAIT) && a->receive_wait_seconds != q->receive_wait_seconds)
+		return false;
+	if (a->given & QATTR_REDRIVE)
+	{
+		if ((a->dead_letter_queue == NULL) != (q->dead_letter_queue == NULL))
+			return false;
+		if (a->dead_letter_queue &&
+			(strcmp(a->dead_letter_queue, q->dead_letter_queue) != 0 ||
+			 a->max_receive_count != q->max_receive_count))
+			return false;
+	}
+	if ((a->given & QATTR_REDRIVE_ALLOW) && !jsonb_equal(a->redrive_allow_policy, q->redrive_allow_policy))
+		return false;
+	if ((a->given & QATTR_CONTENT_DEDUP) && a->content_based_dedup != q->content_based_dedup)
+		return false;
+	if ((a->given & QATTR_DEDUP_SCOPE) && a->dedup_scope_group != q->dedup_scope_group)
+		return false;
+	if ((a->given & QATTR_THROUGHPUT) && a->throughput_per_group != q->throughput_per_group)
+		return false;
+	if (a->given & QATTR_OPAQUE)
+	{
+		/* every opaque attribute given must be present with the same value */
+		if (q->opaque_attributes == NULL ||
+			!DatumGetBool(DirectFunctionCall2(jsonb_contains,
+											  JsonbPGetDatum(q->opaque_attributes),
+											  JsonbPGetDatum(a->opaque_attributes))))
+			return false;
+	}
+	return true;
+}
+
+/* ---- formatting ---- */
+
+typedef struct AttrWriter
+{
+	JsonbParseState *state;
+	ArrayType  *names;			/* NULL or contains "All": everything */
+	bool		all;
+	Datum	   *wanted;
+	int			nwanted;
+} AttrWriter;
+
+static bool
+wanted(AttrWriter *w, const char *name)
+{
+	int			i;
+
+	if (w->all)
+		return true;
+	for (i = 0; i < w->nwanted; i++)
+		if (strcmp(TextDatumGetCString(w->wanted[i]), name) == 0)
+			return true;
+	return false;
+}
+
+static void
+put_string(AttrWriter *w, const char *name, const char *value)
+{
+	JsonbValue	k;
+	JsonbValue	v;
+
+	if (!wanted(w, name))
+		return;
+	k.type = jbvString;
+	k.val.string.val = (char *) name;
+	k.val.string.len = strlen(name);
+	v.type = jbvString;
+	v.val.string.val = (char *) value;
+	v.val.string.len = strlen(value);
+	pushJsonbValue(&w->state, WJB_KEY, &k);
+	pushJsonbValue(&w->state, WJB_VALUE, &v);
+}
+
+static void
+put_int(AttrWriter *w, const char *name, int64 value)
+{
+	put_string(w, name, psprintf(INT64_FORMAT, value));
+}
+
+static void
+put_jsonb(AttrWriter *w, const char *name, Jsonb *value)
+{
+	JsonbValue	k;
+	JsonbValue	v;
+
+	if (!wanted(w, name))
+		return;
+	k.type = jbvString;
+	k.val.string.val = (char *) name;
+	k.val.string.len = strlen(name);
+	v.type = jbvBinary;
+	v.val.binary.data = &value->root;
+	v.val.binary.len = VARSIZE(value) - VARHDRSZ;
+	pushJsonbValue(&w->state, WJB_KEY, &k);
+	pushJsonbValue(&w->state, WJB_VALUE, &v);
+}
+
+static const char *const known_attribute_names[] = {
+	"All", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+	"ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp",
+	"QueueArn", "VisibilityTimeout", "DelaySeconds", "MessageRetentionPeriod",
+	"MaximumMessageSize", "ReceiveMessageWaitTimeSeconds", "RedrivePolicy",
+	"RedriveAllowPolicy", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope",
+	"FifoThroughputLimit", "Policy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds",
+	"SqsManagedSseEnabled", NULL
+};
+
+Jsonb *
+queue_format_attributes(QueueInfo *q, int64 counters[3], ArrayType *names)
+{
+	AttrWriter	w;
+	int			i;
+
+	memset(&w, 0, sizeof(w));
+	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &w.wanted, NULL, &w.nwanted);
+	for (i = 0; i < w.nwanted; i++)
+	{
+		char	   *n = TextDatumGetCString(w.wanted[i]);
+		int			j;
+		bool		known = false;
+
+		for (j = 0; known_attribute_names[j]; j++)
+			if (strcmp(known_attribute_names[j], n) == 0)
+				known = true;
+		if (!known)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown queue attribute \"%s\"", n)));
+		if (strcmp(n, "All") == 0)
+			w.all = true;
+	}
+
+	pushJsonbValue(&w.state, WJB_BEGIN_OBJECT, NULL);
+	put_int(&w, "ApproximateNumberOfMessages", counters[0]);
+	put_int(&w, "ApproximateNumberOfMessagesNotVisible", counters[1]);
+	put_int(&w, "ApproximateNumberOfMessagesDelayed", counters[2]);
+	put_int(&w, "CreatedTimestamp", (int64) (timestamptz_to_time_t(q->created_at)));
+	put_int(&w, "LastModifiedTimestamp", (int64) (timestamptz_to_time_t(q->modified_at)));
+	put_string(&w, "QueueArn", queue_arn(q->name));
+	put_int(&w, "VisibilityTimeout", q->visibility_timeout);
+	put_int(&w, "DelaySeconds", q->delay_seconds);
+	put_int(&w, "MessageRetentionPeriod", q->retention_seconds);
+	put_int(&w, "MaximumMessageSize", q->maximum_message_size);
+	put_int(&w, "ReceiveMessageWaitTimeSeconds", q->receive_wait_seconds);
+	if (q->dead_letter_queue)
+	{
+		JsonbParseState *st = NULL;
+		JsonbValue	k;
+		JsonbValue	v;
+		char	   *arn = queue_arn(q->dead_letter_queue);
+
+		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+		k.type = jbvString;
+		k.val.string.val = "deadLetterTargetArn";
+		k.val.string.len = strlen(k.val.string.val);
+		v.type = jbvString;
+		v.val.string.val = arn;
+		v.val.string.len = strlen(arn);
+		pushJsonbValue(&st, WJB_KEY, &k);
+		pushJsonbValue(&st, WJB_VALUE, &v);
+		k.val.string.val = "maxReceiveCount";
+		k.val.string.len = strlen(k.val.string.val);
+		v.type = jbvNumeric;
+		v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int4_numeric, Int32GetDatum(q->max_receive_count)));
+		pushJsonbValue(&st, WJB_KEY, &k);
+		pushJsonbValue(&st, WJB_VALUE, &v);
+		put_jsonb(&w, "RedrivePolicy", JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
+	}
+	if (q->redrive_allow_policy)
+		put_jsonb(&w, "RedriveAllowPolicy", q->redrive_allow_policy);
+	if (q->is_fifo)
+	{
+		put_string(&w, "FifoQueue", "true");
+		put_string(&w, "ContentBasedDeduplication", q->content_based_dedup ? "true" : "false");
+		put_string(&w, "DeduplicationScope", q->dedup_scope_group ? "messageGroup" : "queue");
+		put_string(&w, "FifoThroughputLimit", q->throughput_per_group ? "perMessageGroupId" : "perQueue");
+	}
+	if (q->opaque_attributes)
+	{
+		JsonbIterator *it = JsonbIteratorInit(&q->opaque_attributes->root);
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+		char	   *key = NULL;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			if (tok == WJB_KEY)
+				key = pnstrdup(v.val.string.val, v.val.string.len);
+			else if (tok == WJB_VALUE && v.type == jbvString)
+				put_string(&w, key, pnstrdup(v.val.string.val, v.val.string.len));
+		}
+	}
+	return JsonbValueToJsonb(pushJsonbValue(&w.state, WJB_END_OBJECT, NULL));
+}

@@ -1,0 +1,279 @@
+/*-------------------------------------------------------------------------
+ *
+ * queue_send.c
+ *	  Sending: one message or a batch, standard or FIFO.
+ *
+ * A send is an INSERT in the caller's transaction, so the message commits
+ * or rolls back with the caller's other writes; receivers can only see it
+ * after commit, and long-polling receivers are woken at that commit (see
+ * queue_wait.c), never for a send that rolled back.
+ *
+ * Standard queues.  One INSERT through a kept plan; a batch is one INSERT
+ * of arrays (unnest), with message numbers taken from the sequence first.
+ *
+ * FIFO queues.  Three rules, each with its lock:
+ *  1. Within a group, message numbers follow commit order.  A send first
+ *	   upserts the group's row in outbox.fifo_group, which holds that row's
+ *	   lock until commit; a concurrent send to the same group waits for it,
+ *	   and only then draws its number.  Groups do not wait for each other.
+ *  2. Exactly-once within five minutes: the deduplication id (or SHA-256 of
+ *	   the body) is inserted into outbox.fifo_dedup; a conflicting row that
+ *	   has not expired makes the send a duplicate, which succeeds and
+ *	   returns the original MessageId and SequenceNumber without enqueuing.
+ *	   A concurrent duplicate waits on the unique index for the first
+ *	   sender's transaction and then sees its row -- or, if that one rolled
+ *	   back, becomes the original itself.
+ *  3. No per-message delay (checked in queue_prepare_message).
+ *
+ * Copyright (c) 2026, The pg_outbox developers
+ *
+ * IDENTIFICATION
+ *	  src/queue/queue_send.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_outbox.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "core/clock.h"
+#include "queue/queue.h"
+
+static SPIPlanPtr insert_plan[2];
+static SPIPlanPtr insert_batch_plan[2];
+static SPIPlanPtr group_lock_plan;
+static SPIPlanPtr dedup_plan;
+static SPIPlanPtr dedup_lookup_plan;
+
+static Oid	cached_sender_role = InvalidOid;
+static NameData cached_sender_name;
+
+static Datum
+sender_name(void)
+{
+	if (cached_sender_role != queue_current_caller)
+	{
+		namestrcpy(&cached_sender_name, GetUserNameFromId(queue_current_caller, false));
+		cached_sender_role = queue_current_caller;
+	}
+	return NameGetDatum(&cached_sender_name);
+}
+
+static int64
+next_msg_id(void)
+{
+	static Oid	seq_oid = InvalidOid;
+
+	if (!OidIsValid(seq_oid) || get_rel_name(seq_oid) == NULL)
+		seq_oid = get_relname_relid("message_id_seq", get_namespace_oid(OUTBOX_SCHEMA, false));
+	return DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seq_oid)));
+}
+
+static SPIPlanPtr
+get_insert_plan(bool unlogged)
+{
+	if (insert_plan[unlogged] == NULL)
+	{
+		Oid			argtypes[10] = {INT4OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, NAMEOID,
+		TEXTOID, JSONBOID, JSONBOID, TEXTOID, TEXTOID};
+		char	   *sql = psprintf("INSERT INTO %s (queue_id, msg_id, visible_at, enqueued_at, sent_at, "
+								   "sender, body, attributes, system_attributes, group_id, dedup_id) "
+								   "VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10)",
+								   QUEUE_TABLE(unlogged));
+
+		insert_plan[unlogged] = queue_prepare_plan(sql, 10, argtypes);
+	}
+	return insert_plan[unlogged];
+}
+
+/*
+ * FIFO: lock the group (rule 1) and claim the deduplication id (rule 2).
+ * Returns the message number to use, or the original's with *duplicate.
+ */
+static int64
+fifo_claim(QueueInfo *q, OutgoingMessage *msg, TimestampTz now, bool *duplicate)
+{
+	Datum		values[6];
+	char	   *dedup;
+	int64		msg_id;
+	bool		isnull;
+
+	if (group_lock_plan == NULL)
+	{
+		Oid			argtypes[2] = {INT4OID, TEXTOID};
+
+		group_lock_plan = queue_prepare_plan("INSERT INTO outbox.fifo_group AS g (queue_id, group_id) VALUES ($1, $2) "
+											 "ON CONFLICT (queue_id, group_id) DO UPDATE SET sends = g.sends + 1",
+											 2, argtypes);
+	}
+	if (dedup_plan == NULL)
+	{
+		Oid			argtypes[6] = {INT4OID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+
+		dedup_plan = queue_prepare_plan("INSERT INTO outbox.fifo_dedup AS d (queue_id, group_key, dedup_id, msg_id, expires_at) "
+										"VALUES ($1, $2, $3, $4, $5) "
+										"ON CONFLICT (queue_id, group_key, dedup_id) DO UPDATE "
+										"SET msg_id = EXCLUDED.msg_id, expires_at = EXCLUDED.expires_at "
+										"WHERE d.expires_at <= $6 RETURNING d.msg_id",
+										6, argtypes);
+	}
+	if (dedup_lookup_plan == NULL)
+	{
+		Oid			argtypes[3] = {INT4OID, TEXTOID, TEXTOID};
+
+		dedup_lookup_plan = queue_prepare_plan("SELECT msg_id FROM outbox.fifo_dedup "
+											   "WHERE queue_id = $1 AND group_key = $2 AND dedup_id = $3",
+											   3, argtypes);
+	}
+
+	values[0] = Int32GetDatum(q->queue_id);
+	values[1] = CStringGetTextDatum(msg->group_id);
+	queue_spi_exec(group_lock_plan, values, NULL, false, 0, SPI_OK_INSERT);
+
+	if (msg->dedup_id)
+		dedup = msg->dedup_id;
+	else
+	{
+		bytea	   *digest = DatumGetByteaPP(DirectFunctionCall1(sha256_bytea, PointerGetDatum(msg->body)));
+		int			len = VARSIZE_ANY_EXHDR(digest);
+
+		dedup = palloc(len * 2 + 1);
+		hex_encode(VARDATA_ANY(digest), len, dedup);
+		dedup[len * 2] = '\0';
+	}
+
+	msg_id = next_msg_id();
+	values[1] = CStringGetTextDatum(q->dedup_scope_group ? msg->group_id : "");
+	values[2] = CStringGetTextDatum(dedup);
+	values[3] = Int64GetDatum(msg_id);
+	values[4] = TimestampTzGetDatum(now + (int64) QUEUE_DEDUP_WINDOW_SECS * USECS_PER_SEC);
+	values[5] = TimestampTzGetDatum(now);
+	queue_spi_exec(dedup_plan, values, NULL, false, 0, SPI_OK_INSERT_RETURNING);
+	if (SPI_processed == 1)
+	{
+		*duplicate = false;
+		return msg_id;
+	}
+
+	queue_spi_exec(dedup_lookup_plan, values, NULL, false, 1, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		elog(ERROR, "deduplication entry of queue %d vanished", q->queue_id);
+	*duplicate = true;
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Send one validated message (queue_prepare_message has run on it).
+ */
+SentMessage
+queue_send(QueueInfo *q, OutgoingMessage *msg)
+{
+	SentMessage result;
+	TimestampTz now = outbox_now();
+	int32		delay = msg->delay_seconds >= 0 ? msg->delay_seconds : q->delay_seconds;
+	Datum		values[10];
+	char		nulls[10];
+
+	result.duplicate = false;
+	if (q->is_fifo)
+	{
+		result.msg_id = fifo_claim(q, msg, now, &result.duplicate);
+		if (result.duplicate)
+			return result;
+	}
+	else
+		result.msg_id = next_msg_id();
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = Int32GetDatum(q->queue_id);
+	values[1] = Int64GetDatum(result.msg_id);
+	values[2] = TimestampTzGetDatum(now + (int64) delay * USECS_PER_SEC);
+	values[3] = TimestampTzGetDatum(now);
+	values[4] = sender_name();
+	values[5] = PointerGetDatum(msg->body);
+	values[6] = msg->attributes ? JsonbPGetDatum(msg->attributes) : (Datum) 0;
+	nulls[6] = msg->attributes ? ' ' : 'n';
+	values[7] = msg->system_attributes ? JsonbPGetDatum(msg->system_attributes) : (Datum) 0;
+	nulls[7] = msg->system_attributes ? ' ' : 'n';
+	values[8] = msg->group_id ? CStringGetTextDatum(msg->group_id) : (Datum) 0;
+	nulls[8] = msg->group_id ? ' ' : 'n';
+	values[9] = msg->dedup_id ? CStringGetTextDatum(msg->dedup_id) : (Datum) 0;
+	nulls[9] = msg->dedup_id ? ' ' : 'n';
+	queue_spi_exec(get_insert_plan(q->is_unlogged), values, nulls, false, 0, SPI_OK_INSERT);
+
+	queue_wake_at_commit(q->queue_id);
+	return result;
+}
+
+/*
+ * Send a batch of validated messages to a standard queue with one INSERT.
+ * msg_ids receives the message numbers in entry order.
+ */
+void
+queue_send_batch_standard(QueueInfo *q, OutgoingMessage *msgs, int n, int64 *msg_ids)
+{
+	TimestampTz now = outbox_now();
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	Datum	   *visible = palloc(sizeof(Datum) * n);
+	Datum	   *bodies = palloc(sizeof(Datum) * n);
+	Datum	   *attrs = palloc(sizeof(Datum) * n);
+	Datum	   *sysattrs = palloc(sizeof(Datum) * n);
+	Datum	   *groups = palloc(sizeof(Datum) * n);
+	bool	   *attr_nulls = palloc(sizeof(bool) * n);
+	bool	   *sys_nulls = palloc(sizeof(bool) * n);
+	bool	   *group_nulls = palloc(sizeof(bool) * n);
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	Datum		values[9];
+	int			i;
+
+	if (insert_batch_plan[q->is_unlogged] == NULL)
+	{
+		Oid			argtypes[9] = {INT4OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZOID, NAMEOID,
+		TEXTARRAYOID, JSONBARRAYOID, JSONBARRAYOID, TEXTARRAYOID};
+		char	   *sql = psprintf("INSERT INTO %s (queue_id, msg_id, visible_at, enqueued_at, sent_at, "
+								   "sender, body, attributes, system_attributes, group_id) "
+								   "SELECT $1, m.id, m.visible_at, $4, $4, $5, m.body, m.attributes, m.sysattrs, m.grp "
+								   "FROM unnest($2, $3, $6, $7, $8, $9) AS m(id, visible_at, body, attributes, sysattrs, grp)",
+								   QUEUE_TABLE(q->is_unlogged));
+
+		insert_batch_plan[q->is_unlogged] = queue_prepare_plan(sql, 9, argtypes);
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		int32		delay = msgs[i].delay_seconds >= 0 ? msgs[i].delay_seconds : q->delay_seconds;
+
+		msg_ids[i] = next_msg_id();
+		ids[i] = Int64GetDatum(msg_ids[i]);
+		visible[i] = TimestampTzGetDatum(now + (int64) delay * USECS_PER_SEC);
+		bodies[i] = PointerGetDatum(msgs[i].body);
+		attrs[i] = msgs[i].attributes ? JsonbPGetDatum(msgs[i].attributes) : (Datum) 0;
+		attr_nulls[i] = msgs[i].attributes == NULL;
+		sysattrs[i] = msgs[i].system_attributes ? JsonbPGetDatum(msgs[i].system_attributes) : (Datum) 0;
+		sys_nulls[i] = msgs[i].system_attributes == NULL;
+		groups[i] = msgs[i].group_id ? CStringGetTextDatum(msgs[i].group_id) : (Datum) 0;
+		group_nulls[i] = msgs[i].group_id == NULL;
+	}
+
+	values[0] = Int32GetDatum(q->queue_id);
+	values[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(visible, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[3] = TimestampTzGetDatum(now);
+	values[4] = sender_name();
+	values[5] = PointerGetDatum(construct_array(bodies, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[6] = PointerGetDatum(construct_md_array(attrs, attr_nulls, 1, dims, lbs, JSONBOID, -1, false, TYPALIGN_INT));
+	values[7] = PointerGetDatum(construct_md_array(sysattrs, sys_nulls, 1, dims, lbs, JSONBOID, -1, false, TYPALIGN_INT));
+	values[8] = PointerGetDatum(construct_md_array(groups, group_nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+	queue_spi_exec(insert_batch_plan[q->is_unlogged], values, NULL, false, 0, SPI_OK_INSERT);
+
+	queue_wake_at_commit(q->queue_id);
+}
