@@ -34,6 +34,7 @@ INSTALL_PIECES =
 include src/core/core.mk
 include src/queue/queue.mk
 include src/pattern/pattern.mk
+include src/worker/worker.mk
 
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*.sql)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

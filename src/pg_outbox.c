@@ -23,6 +23,8 @@
 #include "utils/guc.h"
 
 #include "core/shmem.h"
+#include "utils/varlena.h"
+#include "worker/worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -33,6 +35,11 @@ int			outbox_purge_interval = 60;
 char	   *outbox_region = NULL;
 char	   *outbox_account_id = NULL;
 bool		outbox_preloaded = false;
+int			outbox_max_databases = 16;
+char	   *outbox_databases = NULL;
+int			outbox_launcher_interval = 10000;
+int			outbox_restart_interval = 10;
+int			outbox_maintenance_interval = 1000;
 
 void		_PG_init(void);
 
@@ -75,6 +82,24 @@ check_region(char **newval, void **extra, GucSource source)
 			return false;
 		}
 	}
+	return true;
+}
+
+static bool
+check_databases(char **newval, void **extra, GucSource source)
+{
+	char	   *raw = pstrdup(*newval);
+	List	   *names;
+
+	if (!SplitIdentifierString(raw, ',', &names))
+	{
+		GUC_check_errdetail("List syntax is invalid: give database names separated by commas.");
+		pfree(raw);
+		list_free(names);
+		return false;
+	}
+	pfree(raw);
+	list_free(names);
 	return true;
 }
 
@@ -132,10 +157,53 @@ _PG_init(void)
 							   PGC_SUSET, 0,
 							   check_account_id, NULL, NULL);
 
+	DefineCustomIntVariable("pg_outbox.max_databases",
+							"Most databases the pg_outbox launcher serves at once.",
+							"Each served database uses one background worker (its scheduler).",
+							&outbox_max_databases,
+							16, 1, 1024,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pg_outbox.databases",
+							   "Databases the pg_outbox launcher serves; empty means every database.",
+							   "A comma-separated list of database names.",
+							   &outbox_databases,
+							   "",
+							   PGC_SIGHUP, 0,
+							   check_databases, NULL, NULL);
+
+	DefineCustomIntVariable("pg_outbox.launcher_interval",
+							"How often the launcher looks for databases to serve.",
+							NULL,
+							&outbox_launcher_interval,
+							10000, 100, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_outbox.restart_interval",
+							"Shortest time between two starts of the scheduler of one database.",
+							"Keeps a database whose scheduler keeps failing from spinning.",
+							&outbox_restart_interval,
+							10, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_outbox.maintenance_interval",
+							"How often each scheduler runs queue maintenance (retention, redrive).",
+							NULL,
+							&outbox_maintenance_interval,
+							1000, 10, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("pg_outbox");
 
 	if (outbox_preloaded)
+	{
 		outbox_shmem_install_hooks();
+		outbox_worker_register_launcher();
+	}
 
 	outbox_queue_init();
 }

@@ -3,8 +3,9 @@
  * shmem.c
  *	  Shared memory of pg_outbox: requested and initialised the PG15 way.
  *
- * The segment holds the test clock offset and the condition variables that
- * long-polling receivers sleep on.  shmem_request_hook reserves the space,
+ * The segment holds the test clock offset, the condition variables that
+ * long-polling receivers sleep on, and the scheduler slots of the launcher
+ * (sized by pg_outbox.max_databases).  shmem_request_hook reserves the space,
  * shmem_startup_hook creates or attaches to it under AddinShmemInitLock and
  * initialises it only the first time (!found).  Both hooks call the hook
  * that was installed before them first.
@@ -39,7 +40,8 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static Size
 outbox_shmem_size(void)
 {
-	return MAXALIGN(sizeof(OutboxSharedState));
+	return MAXALIGN(add_size(offsetof(OutboxSharedState, schedulers),
+							 mul_size(sizeof(OutboxSchedulerSlot), outbox_max_databases)));
 }
 
 #if PG_VERSION_NUM >= 150000
@@ -67,7 +69,9 @@ outbox_shmem_startup(void)
 	{
 		int			i;
 
+		memset(OutboxShared, 0, outbox_shmem_size());
 		pg_atomic_init_u64(&OutboxShared->clock_offset_us, 0);
+		SpinLockInit(&OutboxShared->scheduler_lock);
 		for (i = 0; i < OUTBOX_WAIT_BUCKETS; i++)
 		{
 			ConditionVariableInit(&OutboxShared->queue_wake[i]);

@@ -15,6 +15,9 @@
 
 #include "port/atomics.h"
 #include "storage/condition_variable.h"
+#include "storage/spin.h"
+
+#include "worker/worker.h"
 
 /*
  * Long-poll receivers sleep on one of these condition variables, chosen by
@@ -28,6 +31,11 @@ typedef struct OutboxSharedState
 	pg_atomic_uint64 clock_offset_us;
 	ConditionVariable queue_wake[OUTBOX_WAIT_BUCKETS];
 	pg_atomic_uint64 queue_generation[OUTBOX_WAIT_BUCKETS];
+
+	/* background workers: see src/worker/launcher.c */
+	pid_t		launcher_pid;
+	slock_t		scheduler_lock;
+	OutboxSchedulerSlot schedulers[FLEXIBLE_ARRAY_MEMBER];	/* pg_outbox.max_databases */
 } OutboxSharedState;
 
 /* NULL unless loaded through shared_preload_libraries */
