@@ -1,0 +1,74 @@
+-- scripts/demo.sql: the pg_outbox demo (run by make demo).
+\set ON_ERROR_STOP on
+\pset footer off
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS pg_outbox CASCADE;
+DROP TABLE IF EXISTS orders;
+CREATE EXTENSION pg_outbox;
+RESET client_min_messages;
+
+\echo
+\echo '== 1. Queues: a dead-letter queue, and an order-events queue that sends'
+\echo '==    a message there after 3 failed receives'
+SELECT outbox.create_queue('order-events-dlq') AS dead_letter_queue;
+SELECT outbox.create_queue('order-events',
+         '{"VisibilityTimeout": 30,
+           "RedrivePolicy": {"deadLetterTargetArn": "order-events-dlq", "maxReceiveCount": 3}}') AS queue;
+
+CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, total numeric NOT NULL);
+
+\echo
+\echo '== 2. The outbox pattern: the order row and its event commit together'
+BEGIN;
+INSERT INTO orders (customer, total) VALUES ('alice', 42.50) RETURNING id AS order_id \gset
+SELECT message_id AS sent FROM outbox.send_message('order-events',
+         jsonb_build_object('type', 'OrderPlaced', 'order_id', :order_id, 'customer', 'alice'),
+         message_attributes => '{"type": {"DataType": "String", "StringValue": "OrderPlaced"}}') \gset
+COMMIT;
+\echo 'committed order' :order_id 'and message' :sent
+
+\echo
+\echo '== 3. A transaction that rolls back sends nothing'
+BEGIN;
+INSERT INTO orders (customer, total) VALUES ('bob', 10.00);
+SELECT 'sent inside the transaction' AS note, message_id FROM outbox.send_message('order-events', '{"type": "OrderPlaced", "customer": "bob"}');
+ROLLBACK;
+SELECT (SELECT count(*) FROM orders) AS orders_in_table,
+       outbox.get_queue_attributes('order-events') ->> 'ApproximateNumberOfMessages' AS messages_waiting_only_alices;
+
+\echo
+\echo '== 4. A consumer receives, processes and deletes'
+SELECT body, attributes ->> 'ApproximateReceiveCount' AS receive_count, receipt_handle
+  FROM outbox.receive_message('order-events', max_number_of_messages => 10) \gset
+\echo 'received:' :body
+SELECT outbox.delete_message('order-events', :'receipt_handle');
+SELECT outbox.get_queue_attributes('order-events',
+         '{ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible}') AS after_delete;
+
+\echo
+\echo '== 5. A poison message: the consumer fails three times (it never deletes),'
+\echo '==    and the fourth receive moves it to the dead-letter queue'
+SELECT message_id AS poison FROM outbox.send_message('order-events', '{"type": "OrderPlaced", "order_id": "not-a-number"}') \gset
+-- visibility_timeout => 0 stands for "the consumer crashed and its timeout ran out"
+SELECT 1 AS attempt, attributes ->> 'ApproximateReceiveCount' AS receive_count FROM outbox.receive_message('order-events', visibility_timeout => 0);
+SELECT 2 AS attempt, attributes ->> 'ApproximateReceiveCount' AS receive_count FROM outbox.receive_message('order-events', visibility_timeout => 0);
+SELECT 3 AS attempt, attributes ->> 'ApproximateReceiveCount' AS receive_count FROM outbox.receive_message('order-events', visibility_timeout => 0);
+SELECT 4 AS attempt, count(*) AS messages_returned FROM outbox.receive_message('order-events', visibility_timeout => 0);
+SELECT body, attributes ->> 'DeadLetterQueueSourceArn' AS came_from,
+       message_id = :'poison' AS same_message_id
+  FROM outbox.receive_message('order-events-dlq', visibility_timeout => 0);
+
+\echo
+\echo '== 6. Redrive: move it back to its source queue (the scheduler does the moving)'
+SELECT outbox.start_message_move_task('order-events-dlq') AS task \gset
+SELECT outbox.run_queue_maintenance();
+SELECT status, approximate_number_of_messages_moved AS moved
+  FROM outbox.list_message_move_tasks('order-events-dlq');
+SELECT body FROM outbox.receive_message('order-events');
+
+\echo
+\echo '== 7. Long polling: a receiver waits, and is woken by the sender''s commit'
+\echo '(see test/t for the two-session version; here a delayed message arrives after 1 s)'
+SELECT message_id IS NOT NULL AS sent FROM outbox.send_message('order-events', 'later', delay_seconds => 1);
+SELECT body, now() <> clock_timestamp() AS waited
+  FROM outbox.receive_message('order-events', wait_time_seconds => 5);
