@@ -245,7 +245,7 @@ run_move_tasks(TimestampTz now)
 			v[2] = Int64GetDatum(last_msg_id);
 			rc = SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE queue_id = $1 AND msg_id >= $2 AND msg_id <= $3 LIMIT 1",
 												QUEUE_TABLE(src->is_unlogged)),
-									   3, t, v, NULL, true, 1);
+									   3, t, v, NULL, false, 1);
 			if (rc != SPI_OK_SELECT)
 				elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 			if (SPI_processed == 0)
