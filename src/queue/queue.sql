@@ -136,6 +136,7 @@ SELECT pg_catalog.pg_extension_config_dump('outbox.message_unlogged', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.fifo_dedup', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.fifo_group', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.message_move_task', '');
+SELECT pg_catalog.pg_extension_config_dump('outbox.receive_attempt', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.message_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.queue_id_seq', '');
 
