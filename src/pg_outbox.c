@@ -32,6 +32,7 @@ int			outbox_max_message_size_limit = 1048576;
 int			outbox_max_receive_batch = 1000;
 int			outbox_max_send_batch = 1000;
 int			outbox_purge_interval = 60;
+int			outbox_max_queues = 4096;
 char	   *outbox_region = NULL;
 char	   *outbox_account_id = NULL;
 bool		outbox_preloaded = false;
@@ -156,6 +157,14 @@ _PG_init(void)
 							   "000000000000",
 							   PGC_SUSET, 0,
 							   check_account_id, NULL, NULL);
+
+	DefineCustomIntVariable("pg_outbox.max_queues",
+							"Most queues whose receive position is kept in shared memory.",
+							"Queues beyond this still work, but a long-running transaction elsewhere slows their receives.",
+							&outbox_max_queues,
+							4096, 16, 1000000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pg_outbox.max_databases",
 							"Most databases the pg_outbox launcher serves at once.",

@@ -32,6 +32,7 @@ extern int	outbox_max_message_size_limit;	/* bytes */
 extern int	outbox_max_receive_batch;	/* messages per receive_message call */
 extern int	outbox_max_send_batch;	/* entries per send_message_batch call */
 extern int	outbox_purge_interval;	/* seconds between two purges of a queue */
+extern int	outbox_max_queues;	/* queue marks in shared memory */
 extern char *outbox_region;
 extern char *outbox_account_id;
 

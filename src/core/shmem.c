@@ -29,6 +29,7 @@
 #include "storage/shmem.h"
 
 #include "core/shmem.h"
+#include "queue/queue.h"
 
 OutboxSharedState *OutboxShared = NULL;
 
@@ -44,6 +45,12 @@ outbox_shmem_size(void)
 							 mul_size(sizeof(OutboxSchedulerSlot), outbox_max_databases)));
 }
 
+static Size
+outbox_total_shmem_size(void)
+{
+	return add_size(outbox_shmem_size(), queue_cursor_shmem_size());
+}
+
 #if PG_VERSION_NUM >= 150000
 static void
 outbox_shmem_request(void)
@@ -51,7 +58,7 @@ outbox_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 
-	RequestAddinShmemSpace(outbox_shmem_size());
+	RequestAddinShmemSpace(outbox_total_shmem_size());
 }
 #endif
 
@@ -78,6 +85,7 @@ outbox_shmem_startup(void)
 			pg_atomic_init_u64(&OutboxShared->queue_generation[i], 0);
 		}
 	}
+	queue_cursor_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -88,7 +96,7 @@ outbox_shmem_install_hooks(void)
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = outbox_shmem_request;
 #else
-	RequestAddinShmemSpace(outbox_shmem_size());
+	RequestAddinShmemSpace(outbox_total_shmem_size());
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = outbox_shmem_startup;

@@ -207,6 +207,17 @@ extern void queue_wait_init(void);
 extern bool queue_wait_for_message(int32 queue_id, TimestampTz until);
 extern void queue_wait_begin_attempt(int32 queue_id);
 
+/* queue_cursor.c */
+extern Size queue_cursor_shmem_size(void);
+extern void queue_cursor_shmem_init(void);
+extern int64 queue_cursor_low(QueueInfo *q);
+extern void queue_cursor_advance(QueueInfo *q);
+extern void queue_cursor_before_draw(QueueInfo *q);
+extern void queue_cursor_after_draw(QueueInfo *q, int64 msg_id);
+extern void queue_cursor_insert_old(QueueInfo *q, int64 msg_id);
+extern void queue_cursor_at_xact_end(void);
+extern bool queue_cursor_has_intents(void);
+
 /* queue_maint.c */
 extern int64 queue_run_maintenance(double max_seconds);
 extern int64 queue_count_messages(QueueInfo *queue, int64 counters[3]);

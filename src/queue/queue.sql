@@ -42,7 +42,8 @@ COMMENT ON TABLE outbox.queue_grant IS 'Privileges granted on queues (use grant_
 
 -- Messages.  msg_id comes from one sequence, so it is unique across queues,
 -- orders a FIFO group, and (with the installation secret) makes the MessageId.
-CREATE SEQUENCE outbox.message_id_seq AS bigint CACHE 32;
+-- No CACHE: numbers must be drawn in time order across sessions (queue_cursor.c).
+CREATE SEQUENCE outbox.message_id_seq AS bigint;
 COMMENT ON SEQUENCE outbox.message_id_seq IS 'Internal message numbers (also FIFO sequence numbers)';
 
 CREATE TABLE outbox.message (

@@ -50,24 +50,25 @@ int64
 queue_count_messages(QueueInfo *q, int64 counters[3])
 {
 	static SPIPlanPtr plan[2];
-	Datum		values[3];
+	Datum		values[4];
 	bool		isnull;
 	int			i;
 
 	if (plan[q->is_unlogged] == NULL)
 	{
-		Oid			argtypes[3] = {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+		Oid			argtypes[4] = {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
 		char	   *sql = psprintf("SELECT count(*) FILTER (WHERE visible_at <= $2),"
 								   " count(*) FILTER (WHERE visible_at > $2 AND receipt IS NOT NULL),"
 								   " count(*) FILTER (WHERE visible_at > $2 AND receipt IS NULL)"
-								   " FROM %s WHERE queue_id = $1 AND enqueued_at > $3",
+								   " FROM %s WHERE queue_id = $1 AND msg_id >= $4 AND enqueued_at > $3",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		plan[q->is_unlogged] = queue_prepare_plan(sql, 3, argtypes);
+		plan[q->is_unlogged] = queue_prepare_plan(sql, 4, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = TimestampTzGetDatum(outbox_now());
 	values[2] = TimestampTzGetDatum(outbox_now() - (int64) q->retention_seconds * USECS_PER_SEC);
+	values[3] = Int64GetDatum(queue_cursor_low(q));
 	queue_spi_exec(plan[q->is_unlogged], values, NULL, true, 1, SPI_OK_SELECT);
 	for (i = 0; i < 3; i++)
 		counters[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull));
@@ -152,6 +153,8 @@ advance_move_task(Datum handle, QueueInfo *src, const char *destination, int64 l
 			*failure = psprintf("destination queue \"%s\" does not exist", queue_name_from_arn(target));
 			return moved;
 		}
+		/* moved messages keep their (old) numbers */
+		queue_cursor_insert_old(dst, next_msg_id);
 		sql = psprintf("WITH b AS (SELECT msg_id FROM %s WHERE queue_id = $1 AND msg_id >= $2 AND msg_id <= $3"
 					   " AND (%s) ORDER BY msg_id LIMIT $4 FOR UPDATE SKIP LOCKED),"
 					   " moved AS (DELETE FROM %s m USING b WHERE m.queue_id = $1 AND m.msg_id = b.msg_id RETURNING m.*)"

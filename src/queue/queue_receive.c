@@ -251,7 +251,10 @@ move_to_dead_letter_queue(QueueInfo *q, QueueInfo *dlq, int64 *ids, int n)
 		*plan = queue_prepare_plan(sql, 7, argtypes);
 	}
 	for (i = 0; i < n; i++)
+	{
 		id_datums[i] = Int64GetDatum(ids[i]);
+		queue_cursor_insert_old(dlq, ids[i]);
+	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = PointerGetDatum(construct_array(id_datums, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = Int32GetDatum(dlq->queue_id);
@@ -304,11 +307,11 @@ receive_standard(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 
 	if (*plan == NULL)
 	{
-		Oid			argtypes[7] = {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT8OID, INT4OID};
+		Oid			argtypes[8] = {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT8OID, INT4OID, INT8OID};
 		const char *t = QUEUE_TABLE(q->is_unlogged);
 		char	   *sql = psprintf("WITH c AS ("
 								   " SELECT msg_id, receive_count FROM %s"
-								   " WHERE queue_id = $1 AND visible_at <= $2 AND enqueued_at > $3"
+								   " WHERE queue_id = $1 AND msg_id >= $8 AND visible_at <= $2 AND enqueued_at > $3"
 								   " ORDER BY msg_id LIMIT $4 FOR UPDATE SKIP LOCKED), "
 								   "u AS ("
 								   " UPDATE %s m SET visible_at = $5, receive_count = m.receive_count + 1,"
@@ -323,15 +326,16 @@ receive_standard(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 								   " FROM c WHERE c.receive_count >= $7",
 								   t, t);
 
-		*plan = queue_prepare_plan(sql, 7, argtypes);
+		*plan = queue_prepare_plan(sql, 8, argtypes);
 	}
 
 	dlq = dead_letter_queue(q, &max_receive_count);
+	queue_cursor_advance(q);
 
 	/* A round that moved messages to the dead-letter queue leaves room: refill. */
 	for (rounds = 0; rounds < 10 && out->delivered - start < max; rounds++)
 	{
-		Datum		values[7];
+		Datum		values[8];
 		int64	   *to_move;
 		int			n_move = 0;
 		uint64		i;
@@ -345,6 +349,7 @@ receive_standard(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 		values[4] = TimestampTzGetDatum(now + (int64) visibility * USECS_PER_SEC);
 		values[5] = Int64GetDatum(queue_new_receipt_base());
 		values[6] = Int32GetDatum(max_receive_count);
+		values[7] = Int64GetDatum(queue_cursor_low(q));
 		queue_spi_exec(*plan, values, NULL, false, 0, SPI_OK_SELECT);
 
 		tuptable = SPI_tuptable;
@@ -490,7 +495,7 @@ receive_fifo(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 	HASHCTL		ctl;
 	int64	   *ids = palloc(sizeof(int64) * max);
 	int			n = 0;
-	int64		after = 0;
+	int64		after;
 	bool		more = true;
 
 	if (*plan == NULL)
@@ -504,6 +509,8 @@ receive_fifo(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 		*plan = queue_prepare_plan(sql, 4, argtypes);
 	}
 	dlq = dead_letter_queue(q, &max_receive_count);
+	queue_cursor_advance(q);
+	after = queue_cursor_low(q) - 1;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = QUEUE_ID_MAX + 1;
@@ -664,20 +671,21 @@ static TimestampTz
 next_due(QueueInfo *q, TimestampTz now)
 {
 	static SPIPlanPtr plan[2];
-	Datum		values[2];
+	Datum		values[3];
 	bool		isnull;
 	Datum		d;
 
 	if (plan[q->is_unlogged] == NULL)
 	{
-		Oid			argtypes[2] = {INT4OID, TIMESTAMPTZOID};
-		char	   *sql = psprintf("SELECT min(visible_at) FROM %s WHERE queue_id = $1 AND visible_at > $2",
+		Oid			argtypes[3] = {INT4OID, TIMESTAMPTZOID, INT8OID};
+		char	   *sql = psprintf("SELECT min(visible_at) FROM %s WHERE queue_id = $1 AND msg_id >= $3 AND visible_at > $2",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		plan[q->is_unlogged] = queue_prepare_plan(sql, 2, argtypes);
+		plan[q->is_unlogged] = queue_prepare_plan(sql, 3, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = TimestampTzGetDatum(now);
+	values[2] = Int64GetDatum(queue_cursor_low(q));
 	queue_spi_exec(plan[q->is_unlogged], values, NULL, true, 1, SPI_OK_SELECT);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? 0 : DatumGetTimestampTz(d);

@@ -67,14 +67,22 @@ sender_name(void)
 	return NameGetDatum(&cached_sender_name);
 }
 
+/*
+ * Draw a message number for an insert into q, announced to the queue's
+ * low-water mark first (queue_cursor.c explains why).
+ */
 static int64
-next_msg_id(void)
+next_msg_id(QueueInfo *q)
 {
 	static Oid	seq_oid = InvalidOid;
+	int64		msg_id;
 
 	if (!OidIsValid(seq_oid) || get_rel_name(seq_oid) == NULL)
 		seq_oid = get_relname_relid("message_id_seq", get_namespace_oid(OUTBOX_SCHEMA, false));
-	return DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seq_oid)));
+	queue_cursor_before_draw(q);
+	msg_id = DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seq_oid)));
+	queue_cursor_after_draw(q, msg_id);
+	return msg_id;
 }
 
 static SPIPlanPtr
@@ -150,7 +158,7 @@ fifo_claim(QueueInfo *q, OutgoingMessage *msg, TimestampTz now, bool *duplicate)
 		dedup[len * 2] = '\0';
 	}
 
-	msg_id = next_msg_id();
+	msg_id = next_msg_id(q);
 	values[1] = CStringGetTextDatum(q->dedup_scope_group ? msg->group_id : "");
 	values[2] = CStringGetTextDatum(dedup);
 	values[3] = Int64GetDatum(msg_id);
@@ -190,7 +198,7 @@ queue_send(QueueInfo *q, OutgoingMessage *msg)
 			return result;
 	}
 	else
-		result.msg_id = next_msg_id();
+		result.msg_id = next_msg_id(q);
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = Int32GetDatum(q->queue_id);
@@ -252,7 +260,7 @@ queue_send_batch_standard(QueueInfo *q, OutgoingMessage *msgs, int n, int64 *msg
 	{
 		int32		delay = msgs[i].delay_seconds >= 0 ? msgs[i].delay_seconds : q->delay_seconds;
 
-		msg_ids[i] = next_msg_id();
+		msg_ids[i] = next_msg_id(q);
 		ids[i] = Int64GetDatum(msg_ids[i]);
 		visible[i] = TimestampTzGetDatum(now + (int64) delay * USECS_PER_SEC);
 		bodies[i] = PointerGetDatum(msgs[i].body);

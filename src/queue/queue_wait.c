@@ -93,6 +93,14 @@ queue_xact_callback(XactEvent event, void *arg)
 {
 	int			i;
 
+	if (event == XACT_EVENT_PRE_PREPARE && queue_cursor_has_intents())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot prepare a transaction that sent pg_outbox messages")));
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		queue_cursor_at_xact_end();
+
 	if (n_pending_wakeups == 0)
 		return;
 	switch (event)
