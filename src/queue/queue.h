@@ -198,6 +198,7 @@ extern void queue_receive(QueueInfo *queue, ReceiveRequest *req, Tuplestorestate
 
 /* queue_ack.c */
 extern bool queue_delete_message(QueueInfo *queue, const char *handle);
+extern int	queue_delete_messages(QueueInfo *queue, char **handles, int n);
 extern void queue_change_visibility(QueueInfo *queue, const char *handle, int32 timeout);
 extern int64 queue_purge(QueueInfo *queue);
 

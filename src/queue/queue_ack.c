@@ -28,6 +28,7 @@
 #include "pg_outbox.h"
 
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -138,6 +139,63 @@ queue_delete_message(QueueInfo *q, const char *handle)
 				 errdetail("The visibility timeout ran out, so the message may already be with another consumer."),
 				 errhint("Receive the message again, or extend its visibility timeout before it runs out.")));
 	return false;
+}
+
+/*
+ * Delete several messages; returns how many were deleted.  Every handle is
+ * checked first, so a bad one deletes nothing.  On a standard queue the
+ * deletes are one statement; a FIFO queue checks each handle's expiry.
+ */
+int
+queue_delete_messages(QueueInfo *q, char **handles, int n)
+{
+	static SPIPlanPtr plan[2];
+	ReceiptHandle *rh;
+	Datum	   *ids;
+	Datum	   *receipts;
+	Datum		values[3];
+	int			deleted = 0;
+	int			i;
+
+	if (n == 0)
+		return 0;
+	if (q->is_fifo)
+	{
+		for (i = 0; i < n; i++)
+		{
+			ReceiptHandle check;
+
+			queue_receipt_decode(q, handles[i], &check);
+		}
+		for (i = 0; i < n; i++)
+			if (queue_delete_message(q, handles[i]))
+				deleted++;
+		return deleted;
+	}
+
+	rh = palloc(sizeof(ReceiptHandle) * n);
+	ids = palloc(sizeof(Datum) * n);
+	receipts = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+	{
+		queue_receipt_decode(q, handles[i], &rh[i]);
+		ids[i] = Int64GetDatum(rh[i].msg_id);
+		receipts[i] = Int64GetDatum(rh[i].receipt);
+	}
+	if (plan[q->is_unlogged] == NULL)
+	{
+		Oid			argtypes[3] = {INT4OID, INT8ARRAYOID, INT8ARRAYOID};
+		char	   *sql = psprintf("DELETE FROM %s m USING unnest($2, $3) AS h(msg_id, receipt)"
+								   " WHERE m.queue_id = $1 AND m.msg_id = h.msg_id AND m.receipt = h.receipt",
+								   QUEUE_TABLE(q->is_unlogged));
+
+		plan[q->is_unlogged] = queue_prepare_plan(sql, 3, argtypes);
+	}
+	values[0] = Int32GetDatum(q->queue_id);
+	values[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(receipts, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	queue_spi_exec(plan[q->is_unlogged], values, NULL, false, 0, SPI_OK_DELETE);
+	return (int) SPI_processed;
 }
 
 void

@@ -798,9 +798,13 @@ outbox_delete_message_batch(PG_FUNCTION_ARGS)
 	call_begin(&call);
 	q = queue_lookup(name, false);
 	queue_check_rights(q, QUEUE_PRIV_DELETE, "delete_message_batch");
-	for (i = 0; i < n; i++)
-		if (queue_delete_message(q, TextDatumGetCString(elems[i])))
-			deleted++;
+	{
+		char	  **texts = palloc(sizeof(char *) * Max(n, 1));
+
+		for (i = 0; i < n; i++)
+			texts[i] = TextDatumGetCString(elems[i]);
+		deleted = queue_delete_messages(q, texts, n);
+	}
 	call_end(&call);
 	PG_RETURN_INT32(deleted);
 }
