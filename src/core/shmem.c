@@ -48,7 +48,7 @@ outbox_shmem_size(void)
 static Size
 outbox_total_shmem_size(void)
 {
-	return add_size(outbox_shmem_size(), queue_cursor_shmem_size());
+	return add_size(outbox_shmem_size(), queue_shared_shmem_size());
 }
 
 #if PG_VERSION_NUM >= 150000
@@ -85,7 +85,7 @@ outbox_shmem_startup(void)
 			pg_atomic_init_u64(&OutboxShared->queue_generation[i], 0);
 		}
 	}
-	queue_cursor_shmem_init();
+	queue_shared_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 

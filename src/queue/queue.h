@@ -15,6 +15,7 @@
 
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "storage/spin.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
 
@@ -208,6 +209,37 @@ extern void queue_wait_init(void);
 extern bool queue_wait_for_message(int32 queue_id, TimestampTz until);
 extern void queue_wait_begin_attempt(int32 queue_id);
 
+/* queue_shared.c: the per-queue entry in shared memory */
+typedef struct QueueSharedKey
+{
+	Oid			dboid;
+	int32		queue_id;
+} QueueSharedKey;
+
+/* Approximate counters (queue_stats.c) */
+typedef struct QueueCounters
+{
+	int64		visible;
+	int64		in_flight;
+	int64		delayed;
+	TimestampTz counted_at;		/* last exact count; 0: never */
+	int64		count_cost_us;	/* how long that count took */
+} QueueCounters;
+
+typedef struct QueueShared
+{
+	QueueSharedKey key;
+	slock_t		mutex;
+	TimestampTz incarnation;	/* the queue's created_at */
+	int64		low;			/* low-water mark (queue_cursor.c) */
+	uint64		generation;		/* bumped by inserts of old numbers */
+	QueueCounters counters;
+} QueueShared;
+
+extern Size queue_shared_shmem_size(void);
+extern void queue_shared_shmem_init(void);
+extern QueueShared *queue_shared_get(QueueInfo *q);
+
 /* queue_cursor.c */
 extern Size queue_cursor_shmem_size(void);
 extern void queue_cursor_shmem_init(void);
@@ -218,6 +250,13 @@ extern void queue_cursor_after_draw(QueueInfo *q, int64 msg_id);
 extern void queue_cursor_insert_old(QueueInfo *q, int64 msg_id);
 extern void queue_cursor_at_xact_end(void);
 extern bool queue_cursor_has_intents(void);
+
+/* queue_stats.c */
+extern void queue_stats_note(QueueInfo *q, int64 visible, int64 in_flight, int64 delayed);
+extern void queue_stats_note_recount(QueueInfo *q);
+extern void queue_stats_at_xact_end(bool commit);
+extern void queue_stats_read(QueueInfo *q, int64 counters[3]);
+extern void queue_stats_refresh(QueueInfo *q);
 
 /* queue_maint.c */
 extern int64 queue_run_maintenance(double max_seconds);

@@ -99,11 +99,12 @@ queue_delete_message(QueueInfo *q, const char *handle)
 	{
 		if (delete_plan[q->is_unlogged] == NULL)
 		{
-			Oid			argtypes[3] = {INT4OID, INT8OID, INT8OID};
-			char	   *sql = psprintf("DELETE FROM %s WHERE queue_id = $1 AND msg_id = $2 AND receipt = $3",
+			Oid			argtypes[4] = {INT4OID, INT8OID, INT8OID, TIMESTAMPTZOID};
+			char	   *sql = psprintf("DELETE FROM %s WHERE queue_id = $1 AND msg_id = $2 AND receipt = $3"
+									   " RETURNING visible_at > $4",
 									   QUEUE_TABLE(q->is_unlogged));
 
-			delete_plan[q->is_unlogged] = queue_prepare_plan(sql, 3, argtypes);
+			delete_plan[q->is_unlogged] = queue_prepare_plan(sql, 4, argtypes);
 		}
 		plan = delete_plan[q->is_unlogged];
 	}
@@ -113,7 +114,7 @@ queue_delete_message(QueueInfo *q, const char *handle)
 		{
 			Oid			argtypes[4] = {INT4OID, INT8OID, INT8OID, TIMESTAMPTZOID};
 			char	   *sql = psprintf("DELETE FROM %s WHERE queue_id = $1 AND msg_id = $2 AND receipt = $3"
-									   " AND visible_at > $4",
+									   " AND visible_at > $4 RETURNING true",
 									   QUEUE_TABLE(q->is_unlogged));
 
 			fifo_delete_plan[q->is_unlogged] = queue_prepare_plan(sql, 4, argtypes);
@@ -124,9 +125,15 @@ queue_delete_message(QueueInfo *q, const char *handle)
 	values[1] = Int64GetDatum(rh.msg_id);
 	values[2] = Int64GetDatum(rh.receipt);
 	values[3] = TimestampTzGetDatum(now);
-	queue_spi_exec(plan, values, NULL, false, 0, SPI_OK_DELETE);
+	queue_spi_exec(plan, values, NULL, false, 0, SPI_OK_DELETE_RETURNING);
 	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		bool		in_flight = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+		queue_stats_note(q, in_flight ? 0 : -1, in_flight ? -1 : 0, 0);
 		return true;
+	}
 	if (!q->is_fifo)
 		return false;
 
@@ -153,9 +160,11 @@ queue_delete_messages(QueueInfo *q, char **handles, int n)
 	ReceiptHandle *rh;
 	Datum	   *ids;
 	Datum	   *receipts;
-	Datum		values[3];
+	Datum		values[4];
 	int			deleted = 0;
 	int			i;
+	uint64		k;
+	int64		in_flight = 0;
 
 	if (n == 0)
 		return 0;
@@ -184,17 +193,27 @@ queue_delete_messages(QueueInfo *q, char **handles, int n)
 	}
 	if (plan[q->is_unlogged] == NULL)
 	{
-		Oid			argtypes[3] = {INT4OID, INT8ARRAYOID, INT8ARRAYOID};
+		Oid			argtypes[4] = {INT4OID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID};
 		char	   *sql = psprintf("DELETE FROM %s m USING unnest($2, $3) AS h(msg_id, receipt)"
-								   " WHERE m.queue_id = $1 AND m.msg_id = h.msg_id AND m.receipt = h.receipt",
+								   " WHERE m.queue_id = $1 AND m.msg_id = h.msg_id AND m.receipt = h.receipt"
+								   " RETURNING m.visible_at > $4",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		plan[q->is_unlogged] = queue_prepare_plan(sql, 3, argtypes);
+		plan[q->is_unlogged] = queue_prepare_plan(sql, 4, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = PointerGetDatum(construct_array(receipts, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	queue_spi_exec(plan[q->is_unlogged], values, NULL, false, 0, SPI_OK_DELETE);
+	values[3] = TimestampTzGetDatum(outbox_now());
+	queue_spi_exec(plan[q->is_unlogged], values, NULL, false, 0, SPI_OK_DELETE_RETURNING);
+	for (k = 0; k < SPI_processed; k++)
+	{
+		bool		isnull;
+
+		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1, &isnull)))
+			in_flight++;
+	}
+	queue_stats_note(q, -((int64) SPI_processed - in_flight), -in_flight, 0);
 	return (int) SPI_processed;
 }
 
@@ -230,7 +249,10 @@ queue_change_visibility(QueueInfo *q, const char *handle, int32 timeout)
 	if (SPI_processed == 1)
 	{
 		if (timeout == 0)
+		{
+			queue_stats_note(q, 1, -1, 0);
 			queue_wake_at_commit(q->queue_id);
+		}
 		return;
 	}
 
@@ -279,6 +301,7 @@ queue_purge(QueueInfo *q)
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 	purged = (int64) SPI_processed;
+	queue_stats_note_recount(q);
 
 	rc = SPI_execute_with_args("UPDATE outbox.queue SET purged_at = $2 WHERE queue_id = $1",
 							   2, argtypes, values, NULL, false, 0);

@@ -712,6 +712,6 @@ queue_get_attributes(QueueInfo *q, ArrayType *names)
 {
 	int64		counters[3];
 
-	queue_count_messages(q, counters);
+	queue_stats_read(q, counters);
 	return queue_format_attributes(q, counters, names);
 }

@@ -71,21 +71,6 @@
 #define INTENT_UNKNOWN		0	/* lowest_intent(): someone is drawing a number */
 #define ADVANCE_INTERVAL_MS 10
 
-typedef struct QueueMarkKey
-{
-	Oid			dboid;
-	int32		queue_id;
-} QueueMarkKey;
-
-typedef struct QueueMark
-{
-	QueueMarkKey key;
-	slock_t		mutex;
-	TimestampTz incarnation;	/* the queue's created_at: a recreated queue starts over */
-	int64		low;			/* L */
-	uint64		generation;		/* bumped by inserts of old numbers */
-} QueueMark;
-
 typedef struct InsertIntent
 {
 	Oid			dboid;
@@ -102,7 +87,6 @@ typedef struct BackendIntents
 	InsertIntent intent[INTENTS_PER_BACKEND];
 } BackendIntents;
 
-static HTAB *queue_marks = NULL;
 static BackendIntents *all_intents = NULL;
 static bool have_intents = false;
 
@@ -115,22 +99,15 @@ intent_slots(void)
 Size
 queue_cursor_shmem_size(void)
 {
-	return add_size(hash_estimate_size(outbox_max_queues, sizeof(QueueMark)),
-					mul_size(intent_slots(), sizeof(BackendIntents)));
+	return mul_size(intent_slots(), sizeof(BackendIntents));
 }
 
 void
 queue_cursor_shmem_init(void)
 {
-	HASHCTL		ctl;
 	bool		found;
 	int			i;
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(QueueMarkKey);
-	ctl.entrysize = sizeof(QueueMark);
-	queue_marks = ShmemInitHash("pg_outbox queue marks", outbox_max_queues, outbox_max_queues,
-								&ctl, HASH_ELEM | HASH_BLOBS);
 	all_intents = ShmemInitStruct("pg_outbox insert intents",
 								  mul_size(intent_slots(), sizeof(BackendIntents)), &found);
 	if (!found)
@@ -141,57 +118,10 @@ queue_cursor_shmem_init(void)
 	}
 }
 
-/*
- * The shared mark of a queue, created on first use.  NULL without shared
- * memory or when the table of marks is full (then the queue scans from 0).
- * Entries are never removed while the server runs; the lock only guards
- * the hash table itself.
- */
-static QueueMark *
-get_mark(QueueInfo *q)
-{
-	QueueMarkKey key;
-	QueueMark  *mark;
-	bool		found;
-
-	if (queue_marks == NULL)
-		return NULL;
-	key.dboid = MyDatabaseId;
-	key.queue_id = q->queue_id;
-	LWLockAcquire(AddinShmemInitLock, LW_SHARED);
-	mark = hash_search(queue_marks, &key, HASH_FIND, NULL);
-	LWLockRelease(AddinShmemInitLock);
-	if (mark == NULL)
-	{
-		LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-		mark = hash_search(queue_marks, &key, HASH_ENTER_NULL, &found);
-		if (mark && !found)
-		{
-			SpinLockInit(&mark->mutex);
-			mark->incarnation = q->created_at;
-			mark->low = 0;
-			mark->generation = 0;
-		}
-		LWLockRelease(AddinShmemInitLock);
-		if (mark == NULL)
-			return NULL;
-	}
-	SpinLockAcquire(&mark->mutex);
-	if (mark->incarnation != q->created_at)
-	{
-		/* same id in a re-created extension: start over */
-		mark->incarnation = q->created_at;
-		mark->low = 0;
-		mark->generation++;
-	}
-	SpinLockRelease(&mark->mutex);
-	return mark;
-}
-
 int64
 queue_cursor_low(QueueInfo *q)
 {
-	QueueMark  *mark = get_mark(q);
+	QueueShared *mark = queue_shared_get(q);
 	int64		low;
 
 	if (mark == NULL)
@@ -282,10 +212,10 @@ queue_cursor_after_draw(QueueInfo *q, int64 msg_id)
 void
 queue_cursor_insert_old(QueueInfo *q, int64 msg_id)
 {
-	QueueMark  *mark;
+	QueueShared *mark;
 
 	publish_intent(q, false, msg_id);
-	mark = get_mark(q);
+	mark = queue_shared_get(q);
 	if (mark == NULL)
 		return;
 	SpinLockAcquire(&mark->mutex);
@@ -365,7 +295,7 @@ queue_cursor_advance(QueueInfo *q)
 	static SPIPlanPtr seq_plan;
 	static int32 last_queue = 0;
 	static TimestampTz last_try = 0;
-	QueueMark  *mark;
+	QueueShared *mark;
 	TimestampTz now = GetCurrentTimestamp();
 	uint64		generation;
 	int64		low;
@@ -385,7 +315,7 @@ queue_cursor_advance(QueueInfo *q)
 		return;
 	if (q->queue_id == last_queue && !TimestampDifferenceExceeds(last_try, now, ADVANCE_INTERVAL_MS))
 		return;
-	mark = get_mark(q);
+	mark = queue_shared_get(q);
 	if (mark == NULL)
 		return;
 	last_queue = q->queue_id;

@@ -15,6 +15,9 @@
  * delivered (the receive queries filter on enqueued_at) and is deleted
  * here, in whatever state it is, without anyone having to ask.
  *
+ * Counters.  Each queue's Approximate* counters are recounted when due
+ * (queue_stats.c), catching up with what time alone changed.
+ *
  * Redrive (StartMessageMoveTask).  A task moves the messages that were in
  * the dead-letter queue when it started (msg_id <= last_msg_id) back to the
  * queue each came from (DeadLetterQueueSourceArn) or to the destination
@@ -185,6 +188,8 @@ advance_move_task(Datum handle, QueueInfo *src, const char *destination, int64 l
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 		moved += SPI_processed;
+		queue_stats_note(src, -(int64) SPI_processed, 0, 0);
+		queue_stats_note(dst, (int64) SPI_processed, 0, 0);
 		queue_wake_at_commit(dst->queue_id);
 	}
 	(void) handle;
@@ -274,6 +279,29 @@ run_move_tasks(TimestampTz now)
 	return total;
 }
 
+/* Recount the queues whose counters are due (queue_stats.c). */
+static void
+refresh_counters(TimestampTz stop)
+{
+	int			rc;
+	uint64		i;
+	SPITupleTable *names;
+	uint64		n;
+
+	rc = SPI_execute("SELECT queue_name FROM outbox.queue ORDER BY queue_id", true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	names = SPI_tuptable;
+	n = SPI_processed;
+	for (i = 0; i < n && GetCurrentTimestamp() < stop; i++)
+	{
+		QueueInfo  *q = queue_lookup(SPI_getvalue(names->vals[i], names->tupdesc, 1), true);
+
+		if (q)
+			queue_stats_refresh(q);
+	}
+}
+
 int64
 queue_run_maintenance(double max_seconds)
 {
@@ -294,5 +322,6 @@ queue_run_maintenance(double max_seconds)
 	total += exec_count("DELETE FROM outbox.fifo_dedup WHERE expires_at <= $1", 1, argtypes, values, SPI_OK_DELETE);
 	total += exec_count("DELETE FROM outbox.receive_attempt WHERE expires_at <= $1", 1, argtypes, values, SPI_OK_DELETE);
 	total += run_move_tasks(now);
+	refresh_counters(stop);
 	return total;
 }

@@ -77,6 +77,7 @@ static SPIPlanPtr attempt_replay_plan[2];
 typedef struct ReceiveOutput
 {
 	QueueInfo  *queue;
+	int32		visibility;		/* the receive's visibility timeout */
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	int			delivered;
@@ -217,6 +218,9 @@ emit_row(ReceiveOutput *out, HeapTuple tup, TupleDesc desc)
 
 	tuplestore_putvalues(out->store, out->desc, values, nulls);
 	out->delivered++;
+	/* the message was visible; with a visibility timeout it is in flight now */
+	if (out->visibility > 0)
+		queue_stats_note(q, -1, 1, 0);
 }
 
 /* ---- dead-letter moves ---- */
@@ -263,6 +267,8 @@ move_to_dead_letter_queue(QueueInfo *q, QueueInfo *dlq, int64 *ids, int n)
 	values[5] = TimestampTzGetDatum(now);
 	values[6] = CStringGetTextDatum(queue_arn(q->name));
 	queue_spi_exec(*plan, values, NULL, false, 0, SPI_OK_INSERT);
+	queue_stats_note(q, -n, 0, 0);
+	queue_stats_note(dlq, dlq->delay_seconds > 0 ? 0 : n, 0, dlq->delay_seconds > 0 ? n : 0);
 	queue_wake_at_commit(dlq->queue_id);
 }
 
@@ -704,6 +710,7 @@ queue_receive(QueueInfo *q, ReceiveRequest *req, Tuplestorestate *store, TupleDe
 	TimestampTz due;
 
 	out.queue = q;
+	out.visibility = req->visibility_timeout;
 	out.store = store;
 	out.desc = desc;
 	out.delivered = 0;

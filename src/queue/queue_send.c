@@ -217,6 +217,7 @@ queue_send(QueueInfo *q, OutgoingMessage *msg)
 	nulls[9] = msg->dedup_id ? ' ' : 'n';
 	queue_spi_exec(get_insert_plan(q->is_unlogged), values, nulls, false, 0, SPI_OK_INSERT);
 
+	queue_stats_note(q, delay > 0 ? 0 : 1, 0, delay > 0 ? 1 : 0);
 	queue_wake_at_commit(q->queue_id);
 	return result;
 }
@@ -283,5 +284,11 @@ queue_send_batch_standard(QueueInfo *q, OutgoingMessage *msgs, int n, int64 *msg
 	values[8] = PointerGetDatum(construct_md_array(groups, group_nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
 	queue_spi_exec(insert_batch_plan[q->is_unlogged], values, NULL, false, 0, SPI_OK_INSERT);
 
+	for (i = 0; i < n; i++)
+	{
+		bool		delayed = (msgs[i].delay_seconds >= 0 ? msgs[i].delay_seconds : q->delay_seconds) > 0;
+
+		queue_stats_note(q, delayed ? 0 : 1, 0, delayed ? 1 : 0);
+	}
 	queue_wake_at_commit(q->queue_id);
 }

@@ -99,7 +99,10 @@ queue_xact_callback(XactEvent event, void *arg)
 				 errmsg("cannot prepare a transaction that sent pg_outbox messages")));
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		queue_cursor_at_xact_end();
+		queue_stats_at_xact_end(event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT);
+	}
 
 	if (n_pending_wakeups == 0)
 		return;
