@@ -13,7 +13,10 @@
  *
  * Retention.  A message past its queue's MessageRetentionPeriod is never
  * delivered (the receive queries filter on enqueued_at) and is deleted
- * here, in whatever state it is, without anyone having to ask.
+ * here, in whatever state it is, without anyone having to ask: every call
+ * looks at the head of each queue (cheap: it starts at the low-water mark),
+ * and every FULL_SWEEP_INTERVAL_S a full sweep finds the rest.  The first
+ * call in a session (outbox.run_queue_maintenance() by hand) sweeps fully.
  *
  * Counters.  Each queue's Approximate* counters are recounted when due
  * (queue_stats.c), catching up with what time alone changed.
@@ -43,6 +46,8 @@
 #include "queue/queue.h"
 
 #define MAINTENANCE_BATCH 5000
+#define HEAD_WINDOW 5000
+#define FULL_SWEEP_INTERVAL_S 600
 #define MOVE_DEFAULT_RATE 500
 
 /*
@@ -88,6 +93,47 @@ exec_count(const char *sql, int nargs, Oid *argtypes, Datum *values, int expecte
 	return (int64) SPI_processed;
 }
 
+/*
+ * Retention, the usual way: look at the first HEAD_WINDOW live messages of
+ * the queue from its low-water mark (message numbers grow with time, so
+ * the oldest messages are there) and delete those past retention.  Rows a
+ * receiver has locked are skipped, never waited for.
+ */
+static int64
+expire_queue_head(QueueInfo *q, TimestampTz now)
+{
+	static SPIPlanPtr plan[2];
+	Datum		values[4];
+
+	if (plan[q->is_unlogged] == NULL)
+	{
+		Oid			argtypes[4] = {INT4OID, INT8OID, INT4OID, TIMESTAMPTZOID};
+		const char *t = QUEUE_TABLE(q->is_unlogged);
+		char	   *sql = psprintf("WITH w AS (SELECT msg_id FROM %s WHERE queue_id = $1 AND msg_id >= $2"
+								   " ORDER BY msg_id LIMIT $3),"
+								   " e AS (SELECT x.msg_id FROM %s x JOIN w ON x.queue_id = $1 AND x.msg_id = w.msg_id"
+								   " WHERE x.enqueued_at <= $4 FOR UPDATE OF x SKIP LOCKED)"
+								   " DELETE FROM %s m USING e WHERE m.queue_id = $1 AND m.msg_id = e.msg_id",
+								   t, t, t);
+
+		plan[q->is_unlogged] = queue_prepare_plan(sql, 4, argtypes);
+	}
+	values[0] = Int32GetDatum(q->queue_id);
+	values[1] = Int64GetDatum(queue_cursor_low(q));
+	values[2] = Int32GetDatum(HEAD_WINDOW);
+	values[3] = TimestampTzGetDatum(now - (int64) q->retention_seconds * USECS_PER_SEC);
+	queue_spi_exec(plan[q->is_unlogged], values, NULL, false, 0, SPI_OK_DELETE);
+	if (SPI_processed > 0)
+		queue_stats_note_recount(q);
+	return (int64) SPI_processed;
+}
+
+/*
+ * Retention, the thorough way (every FULL_SWEEP_INTERVAL_S): every expired
+ * message wherever it is (a redriven message keeps its old number but not
+ * its age, so the head is not always the oldest), and the orphans of queues
+ * deleted while a send was in progress.
+ */
 static int64
 expire_messages(const char *table, TimestampTz now)
 {
@@ -279,10 +325,11 @@ run_move_tasks(TimestampTz now)
 	return total;
 }
 
-/* Recount the queues whose counters are due (queue_stats.c). */
-static void
-refresh_counters(TimestampTz stop)
+/* Per queue: retention at the head, and counters when due (queue_stats.c). */
+static int64
+per_queue_maintenance(TimestampTz now, TimestampTz stop)
 {
+	int64		total = 0;
 	int			rc;
 	uint64		i;
 	SPITupleTable *names;
@@ -296,15 +343,24 @@ refresh_counters(TimestampTz stop)
 	for (i = 0; i < n && GetCurrentTimestamp() < stop; i++)
 	{
 		QueueInfo  *q = queue_lookup(SPI_getvalue(names->vals[i], names->tupdesc, 1), true);
+		int64		n;
 
-		if (q)
-			queue_stats_refresh(q);
+		if (q == NULL)
+			continue;
+		do
+		{
+			n = expire_queue_head(q, now);
+			total += n;
+		} while (n > 0 && GetCurrentTimestamp() < stop);
+		queue_stats_refresh(q);
 	}
+	return total;
 }
 
 int64
 queue_run_maintenance(double max_seconds)
 {
+	static TimestampTz last_full_sweep = 0;
 	TimestampTz now = outbox_now();
 	TimestampTz stop = GetCurrentTimestamp() + (int64) (max_seconds * USECS_PER_SEC);
 	int64		total = 0;
@@ -312,16 +368,21 @@ queue_run_maintenance(double max_seconds)
 	Oid			argtypes[1] = {TIMESTAMPTZOID};
 	Datum		values[1];
 
-	do
+	total += per_queue_maintenance(now, stop);
+
+	if (last_full_sweep == 0 || now - last_full_sweep >= (int64) FULL_SWEEP_INTERVAL_S * USECS_PER_SEC)
 	{
-		n = expire_messages("outbox.message", now) + expire_messages("outbox.message_unlogged", now);
-		total += n;
-	} while (n >= MAINTENANCE_BATCH && GetCurrentTimestamp() < stop);
+		do
+		{
+			n = expire_messages("outbox.message", now) + expire_messages("outbox.message_unlogged", now);
+			total += n;
+		} while (n >= MAINTENANCE_BATCH && GetCurrentTimestamp() < stop);
+		last_full_sweep = now;
+	}
 
 	values[0] = TimestampTzGetDatum(now);
 	total += exec_count("DELETE FROM outbox.fifo_dedup WHERE expires_at <= $1", 1, argtypes, values, SPI_OK_DELETE);
 	total += exec_count("DELETE FROM outbox.receive_attempt WHERE expires_at <= $1", 1, argtypes, values, SPI_OK_DELETE);
 	total += run_move_tasks(now);
-	refresh_counters(stop);
 	return total;
 }
