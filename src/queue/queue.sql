@@ -247,10 +247,11 @@ CREATE FUNCTION outbox.send_message_batch(queue_name text, entries jsonb)
 COMMENT ON FUNCTION outbox.send_message_batch(text, jsonb) IS
   'SendMessageBatch: send an array of entries {Id, MessageBody, DelaySeconds, MessageAttributes, MessageGroupId, MessageDeduplicationId}; all or nothing';
 
-CREATE FUNCTION outbox.send_message_batch(queue_name text, message_bodies text[], message_group_id text DEFAULT NULL)
-    RETURNS SETOF outbox.batch_result_entry AS 'MODULE_PATHNAME', 'outbox_send_message_batch_bodies' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION outbox.send_message_batch(text, text[], text) IS
-  'Send an array of bodies (ids are the array positions); all or nothing';
+-- Not an overload of send_message_batch: a JSON literal would be ambiguous.
+CREATE FUNCTION outbox.send_message_bodies(queue_name text, message_bodies text[], message_group_id text DEFAULT NULL)
+    RETURNS SETOF outbox.batch_result_entry AS 'MODULE_PATHNAME', 'outbox_send_message_bodies' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION outbox.send_message_bodies(text, text[], text) IS
+  'Send an array of bodies in one statement (ids are the array positions); all or nothing';
 
 CREATE FUNCTION outbox.receive_message(queue_name text, max_number_of_messages integer DEFAULT 1,
         visibility_timeout integer DEFAULT NULL, wait_time_seconds integer DEFAULT NULL,

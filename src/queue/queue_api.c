@@ -32,6 +32,7 @@
 
 #include "core/clock.h"
 #include "core/security.h"
+#include "core/jsonb_util.h"
 #include "queue/queue.h"
 
 Oid			queue_current_caller = InvalidOid;
@@ -433,7 +434,6 @@ parse_batch_entry(JsonbValue *entry, int index, OutgoingMessage *msg)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
-	JsonbIteratorToken tok;
 	char	   *key = NULL;
 	char	   *id = psprintf("#%d", index + 1);
 	bool		have_body = false;
@@ -447,13 +447,8 @@ parse_batch_entry(JsonbValue *entry, int index, OutgoingMessage *msg)
 
 	/* the Id first, so every later error can name the entry by it */
 	{
-		JsonbValue	k;
-		JsonbValue *idv;
+		JsonbValue *idv = outbox_jsonb_get(entry->val.binary.data, "Id");
 
-		k.type = jbvString;
-		k.val.string.val = "Id";
-		k.val.string.len = 2;
-		idv = findJsonbValueFromContainer(entry->val.binary.data, JB_FOBJECT, &k);
 		if (idv == NULL || idv->type != jbvString)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -467,15 +462,8 @@ parse_batch_entry(JsonbValue *entry, int index, OutgoingMessage *msg)
 	msg->id = id;
 
 	it = JsonbIteratorInit(entry->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	while (outbox_jsonb_next_pair(&it, &key, &v))
 	{
-		if (tok == WJB_KEY)
-		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
-		}
-		if (tok != WJB_VALUE)
-			continue;
 		if (strcmp(key, "Id") == 0)
 			continue;
 		else if (strcmp(key, "MessageBody") == 0)
@@ -492,9 +480,7 @@ parse_batch_entry(JsonbValue *entry, int index, OutgoingMessage *msg)
 		}
 		else if (strcmp(key, "DelaySeconds") == 0)
 		{
-			char	   *s = v.type == jbvNumeric
-				? DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)))
-				: entry_string(&v, id, key);
+			char	   *s = v.type == jbvNumeric ? outbox_jsonb_scalar_cstring(&v) : entry_string(&v, id, key);
 			char	   *end;
 			long		d = strtol(s, &end, 10);
 
@@ -644,9 +630,9 @@ outbox_send_message_batch(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(outbox_send_message_batch_bodies);
+PG_FUNCTION_INFO_V1(outbox_send_message_bodies);
 Datum
-outbox_send_message_batch_bodies(PG_FUNCTION_ARGS)
+outbox_send_message_bodies(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_arg(fcinfo, 0, "queue_name");
 	ArrayType  *bodies;
@@ -684,12 +670,12 @@ outbox_send_message_batch_bodies(PG_FUNCTION_ARGS)
 	srf_begin(fcinfo, &store, &desc);
 	call_begin(&call);
 	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_SEND, "send_message_batch");
+	queue_check_rights(q, QUEUE_PRIV_SEND, "send_message_bodies");
 	if (q->is_fifo && q->content_based_dedup == false)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("missing \"message_deduplication_id\": FIFO queue \"%s\" has no ContentBasedDeduplication", q->name),
-				 errhint("Use the jsonb form of send_message_batch, whose entries can carry MessageDeduplicationId.")));
+				 errhint("Use send_message_batch, whose entries can carry MessageDeduplicationId.")));
 	send_batch(q, msgs, n, store, desc);
 	call_end(&call);
 	return (Datum) 0;

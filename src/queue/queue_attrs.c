@@ -26,6 +26,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "core/jsonb_util.h"
 #include "queue/queue.h"
 
 /*
@@ -58,26 +59,10 @@ queue_check_name(const char *name)
 	}
 }
 
-static char *
-jbv_to_cstring(JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvString:
-			return pnstrdup(v->val.string.val, v->val.string.len);
-		case jbvNumeric:
-			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
-		case jbvBool:
-			return pstrdup(v->val.boolean ? "true" : "false");
-		default:
-			return NULL;
-	}
-}
-
 static int32
 attr_int(JsonbValue *v, const char *attr, int32 min, int32 max)
 {
-	char	   *s = jbv_to_cstring(v);
+	char	   *s = outbox_jsonb_scalar_cstring(v);
 	char	   *end;
 	long		n;
 
@@ -101,7 +86,7 @@ attr_int(JsonbValue *v, const char *attr, int32 min, int32 max)
 static bool
 attr_bool(JsonbValue *v, const char *attr)
 {
-	char	   *s = jbv_to_cstring(v);
+	char	   *s = outbox_jsonb_scalar_cstring(v);
 
 	if (s && pg_strcasecmp(s, "true") == 0)
 		return true;
@@ -141,17 +126,6 @@ attr_policy(JsonbValue *v, const char *attr)
 	return j;
 }
 
-static JsonbValue *
-object_get(Jsonb *j, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	return findJsonbValueFromContainer(&j->root, JB_FOBJECT, &k);
-}
-
 static void
 parse_redrive_policy(JsonbValue *v, QueueAttrs *out)
 {
@@ -160,7 +134,7 @@ parse_redrive_policy(JsonbValue *v, QueueAttrs *out)
 	JsonbValue *count;
 	JsonbIterator *it;
 	JsonbValue	kv;
-	JsonbIteratorToken tok;
+	char	   *k;
 
 	out->dead_letter_queue = NULL;
 	out->max_receive_count = 0;
@@ -168,21 +142,16 @@ parse_redrive_policy(JsonbValue *v, QueueAttrs *out)
 		return;
 
 	it = JsonbIteratorInit(&j->root);
-	while ((tok = JsonbIteratorNext(&it, &kv, true)) != WJB_DONE)
+	while (outbox_jsonb_next_pair(&it, &k, &kv))
 	{
-		if (tok == WJB_KEY)
-		{
-			char	   *k = pnstrdup(kv.val.string.val, kv.val.string.len);
-
-			if (strcmp(k, "deadLetterTargetArn") != 0 && strcmp(k, "maxReceiveCount") != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid attribute \"RedrivePolicy\": unknown key \"%s\"", k),
-						 errdetail("RedrivePolicy has the keys \"deadLetterTargetArn\" and \"maxReceiveCount\".")));
-		}
+		if (strcmp(k, "deadLetterTargetArn") != 0 && strcmp(k, "maxReceiveCount") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid attribute \"RedrivePolicy\": unknown key \"%s\"", k),
+					 errdetail("RedrivePolicy has the keys \"deadLetterTargetArn\" and \"maxReceiveCount\".")));
 	}
-	target = object_get(j, "deadLetterTargetArn");
-	count = object_get(j, "maxReceiveCount");
+	target = outbox_jsonb_get(&j->root, "deadLetterTargetArn");
+	count = outbox_jsonb_get(&j->root, "maxReceiveCount");
 	if (target == NULL || target->type != jbvString || target->val.string.len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -209,7 +178,7 @@ parse_redrive_allow_policy(JsonbValue *v, QueueAttrs *out)
 	out->redrive_allow_policy = j;
 	if (j == NULL)
 		return;
-	perm = object_get(j, "redrivePermission");
+	perm = outbox_jsonb_get(&j->root, "redrivePermission");
 	if (perm == NULL || perm->type != jbvString)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -221,7 +190,7 @@ parse_redrive_allow_policy(JsonbValue *v, QueueAttrs *out)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid attribute \"RedriveAllowPolicy\": unknown redrivePermission \"%s\"", p),
 				 errdetail("It is one of \"allowAll\", \"denyAll\" or \"byQueue\".")));
-	arns = object_get(j, "sourceQueueArns");
+	arns = outbox_jsonb_get(&j->root, "sourceQueueArns");
 	if (strcmp(p, "byQueue") == 0)
 	{
 		int			n;
@@ -245,22 +214,13 @@ parse_redrive_allow_policy(JsonbValue *v, QueueAttrs *out)
 static void
 add_opaque(JsonbParseState **state, const char *key, JsonbValue *v)
 {
-	JsonbValue	k;
-	JsonbValue	s;
-	char	   *str = jbv_to_cstring(v);
+	char	   *str = outbox_jsonb_scalar_cstring(v);
 
 	if (str == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid attribute \"%s\": expected a string", key)));
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	s.type = jbvString;
-	s.val.string.val = str;
-	s.val.string.len = strlen(str);
-	pushJsonbValue(state, WJB_KEY, &k);
-	pushJsonbValue(state, WJB_VALUE, &s);
+	outbox_jsonb_push_string(state, key, str);
 }
 
 /*
@@ -273,7 +233,6 @@ queue_parse_attributes(Jsonb *attributes, QueueAttrs *out, bool creating)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
-	JsonbIteratorToken tok;
 	JsonbParseState *opaque = NULL;
 	char	   *key = NULL;
 
@@ -291,16 +250,8 @@ queue_parse_attributes(Jsonb *attributes, QueueAttrs *out, bool creating)
 
 	pushJsonbValue(&opaque, WJB_BEGIN_OBJECT, NULL);
 	it = JsonbIteratorInit(&attributes->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	while (outbox_jsonb_next_pair(&it, &key, &v))
 	{
-		if (tok == WJB_KEY)
-		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
-		}
-		if (tok != WJB_VALUE)
-			continue;
-
 		if (strcmp(key, "VisibilityTimeout") == 0)
 		{
 			out->visibility_timeout = attr_int(&v, key, 0, QUEUE_MAX_VISIBILITY);
@@ -352,7 +303,7 @@ queue_parse_attributes(Jsonb *attributes, QueueAttrs *out, bool creating)
 		}
 		else if (strcmp(key, "DeduplicationScope") == 0)
 		{
-			char	   *s = jbv_to_cstring(&v);
+			char	   *s = outbox_jsonb_scalar_cstring(&v);
 
 			if (s && strcmp(s, "messageGroup") == 0)
 				out->dedup_scope_group = true;
@@ -366,7 +317,7 @@ queue_parse_attributes(Jsonb *attributes, QueueAttrs *out, bool creating)
 		}
 		else if (strcmp(key, "FifoThroughputLimit") == 0)
 		{
-			char	   *s = jbv_to_cstring(&v);
+			char	   *s = outbox_jsonb_scalar_cstring(&v);
 
 			if (s && strcmp(s, "perMessageGroupId") == 0)
 				out->throughput_per_group = true;
@@ -531,19 +482,8 @@ wanted(AttrWriter *w, const char *name)
 static void
 put_string(AttrWriter *w, const char *name, const char *value)
 {
-	JsonbValue	k;
-	JsonbValue	v;
-
-	if (!wanted(w, name))
-		return;
-	k.type = jbvString;
-	k.val.string.val = (char *) name;
-	k.val.string.len = strlen(name);
-	v.type = jbvString;
-	v.val.string.val = (char *) value;
-	v.val.string.len = strlen(value);
-	pushJsonbValue(&w->state, WJB_KEY, &k);
-	pushJsonbValue(&w->state, WJB_VALUE, &v);
+	if (wanted(w, name))
+		outbox_jsonb_push_string(&w->state, name, value);
 }
 
 static void
@@ -555,19 +495,14 @@ put_int(AttrWriter *w, const char *name, int64 value)
 static void
 put_jsonb(AttrWriter *w, const char *name, Jsonb *value)
 {
-	JsonbValue	k;
 	JsonbValue	v;
 
 	if (!wanted(w, name))
 		return;
-	k.type = jbvString;
-	k.val.string.val = (char *) name;
-	k.val.string.len = strlen(name);
 	v.type = jbvBinary;
 	v.val.binary.data = &value->root;
 	v.val.binary.len = VARSIZE(value) - VARHDRSZ;
-	pushJsonbValue(&w->state, WJB_KEY, &k);
-	pushJsonbValue(&w->state, WJB_VALUE, &v);
+	outbox_jsonb_push_value(&w->state, name, &v);
 }
 
 static const char *const known_attribute_names[] = {
@@ -620,25 +555,13 @@ queue_format_attributes(QueueInfo *q, int64 counters[3], ArrayType *names)
 	if (q->dead_letter_queue)
 	{
 		JsonbParseState *st = NULL;
-		JsonbValue	k;
 		JsonbValue	v;
-		char	   *arn = queue_arn(q->dead_letter_queue);
 
 		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		k.type = jbvString;
-		k.val.string.val = "deadLetterTargetArn";
-		k.val.string.len = strlen(k.val.string.val);
-		v.type = jbvString;
-		v.val.string.val = arn;
-		v.val.string.len = strlen(arn);
-		pushJsonbValue(&st, WJB_KEY, &k);
-		pushJsonbValue(&st, WJB_VALUE, &v);
-		k.val.string.val = "maxReceiveCount";
-		k.val.string.len = strlen(k.val.string.val);
+		outbox_jsonb_push_string(&st, "deadLetterTargetArn", queue_arn(q->dead_letter_queue));
 		v.type = jbvNumeric;
 		v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int4_numeric, Int32GetDatum(q->max_receive_count)));
-		pushJsonbValue(&st, WJB_KEY, &k);
-		pushJsonbValue(&st, WJB_VALUE, &v);
+		outbox_jsonb_push_value(&st, "maxReceiveCount", &v);
 		put_jsonb(&w, "RedrivePolicy", JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 	}
 	if (q->redrive_allow_policy)
@@ -654,16 +577,11 @@ queue_format_attributes(QueueInfo *q, int64 counters[3], ArrayType *names)
 	{
 		JsonbIterator *it = JsonbIteratorInit(&q->opaque_attributes->root);
 		JsonbValue	v;
-		JsonbIteratorToken tok;
-		char	   *key = NULL;
+		char	   *key;
 
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			if (tok == WJB_KEY)
-				key = pnstrdup(v.val.string.val, v.val.string.len);
-			else if (tok == WJB_VALUE && v.type == jbvString)
+		while (outbox_jsonb_next_pair(&it, &key, &v))
+			if (v.type == jbvString)
 				put_string(&w, key, pnstrdup(v.val.string.val, v.val.string.len));
-		}
 	}
 	return JsonbValueToJsonb(pushJsonbValue(&w.state, WJB_END_OBJECT, NULL));
 }

@@ -36,6 +36,7 @@
 
 #include "core/cache.h"
 #include "core/clock.h"
+#include "core/jsonb_util.h"
 #include "queue/queue.h"
 
 static HTAB *queue_cache = NULL;
@@ -390,7 +391,6 @@ queue_check_dead_letter_target(QueueInfo *source, const char *dlq_name)
 {
 	QueueInfo  *dlq = queue_lookup(dlq_name, true);
 	JsonbValue *perm;
-	JsonbValue	key;
 
 	if (dlq == NULL)
 		ereport(ERROR,
@@ -410,10 +410,7 @@ queue_check_dead_letter_target(QueueInfo *source, const char *dlq_name)
 	if (dlq->redrive_allow_policy == NULL)
 		return;
 
-	key.type = jbvString;
-	key.val.string.val = "redrivePermission";
-	key.val.string.len = strlen("redrivePermission");
-	perm = findJsonbValueFromContainer(&dlq->redrive_allow_policy->root, JB_FOBJECT, &key);
+	perm = outbox_jsonb_get(&dlq->redrive_allow_policy->root, "redrivePermission");
 	if (perm && perm->type == jbvString)
 	{
 		if (perm->val.string.len == 7 && strncmp(perm->val.string.val, "denyAll", 7) == 0)
@@ -428,9 +425,7 @@ queue_check_dead_letter_target(QueueInfo *source, const char *dlq_name)
 			JsonbIteratorToken tok;
 			bool		allowed = false;
 
-			key.val.string.val = "sourceQueueArns";
-			key.val.string.len = strlen("sourceQueueArns");
-			arns = findJsonbValueFromContainer(&dlq->redrive_allow_policy->root, JB_FOBJECT, &key);
+			arns = outbox_jsonb_get(&dlq->redrive_allow_policy->root, "sourceQueueArns");
 			if (arns && arns->type == jbvBinary)
 			{
 				it = JsonbIteratorInit(arns->val.binary.data);

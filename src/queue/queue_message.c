@@ -36,6 +36,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "core/jsonb_util.h"
 #include "queue/queue.h"
 
 #if PG_VERSION_NUM >= 150000
@@ -262,17 +263,6 @@ attr_entry_cmp(const void *a, const void *b)
 	return x->name_len - y->name_len;
 }
 
-static JsonbValue *
-get_key(JsonbContainer *c, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	return findJsonbValueFromContainer(c, JB_FOBJECT, &k);
-}
-
 /*
  * Parse and validate a message attributes object; returns the entries
  * (for the MD5) and their byte size (for the size limit).
@@ -282,7 +272,7 @@ parse_message_attributes(Jsonb *attributes, int *count, int64 *size)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
-	JsonbIteratorToken tok;
+	char	   *name;
 	AttrEntry  *entries;
 	int			n = 0;
 	int			total;
@@ -302,31 +292,26 @@ parse_message_attributes(Jsonb *attributes, int *count, int64 *size)
 	entries = palloc0(sizeof(AttrEntry) * Max(total, 1));
 
 	it = JsonbIteratorInit(&attributes->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	while (outbox_jsonb_next_pair(&it, &name, &v))
 	{
 		AttrEntry  *e;
 		JsonbValue *dt;
 		JsonbValue *sv;
 		JsonbValue *bv;
-		char	   *name;
 
-		if (tok != WJB_KEY)
-			continue;
 		e = &entries[n++];
-		e->name = v.val.string.val;
-		e->name_len = v.val.string.len;
+		e->name = name;
+		e->name_len = strlen(name);
 		check_attribute_name(e->name, e->name_len);
-		name = pnstrdup(e->name, e->name_len);
 
-		tok = JsonbIteratorNext(&it, &v, true);
 		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid message attribute \"%s\": expected an object with \"DataType\" and \"StringValue\" or \"BinaryValue\"", name)));
-		dt = get_key(v.val.binary.data, "DataType");
-		sv = get_key(v.val.binary.data, "StringValue");
-		bv = get_key(v.val.binary.data, "BinaryValue");
-		if (get_key(v.val.binary.data, "StringListValues") || get_key(v.val.binary.data, "BinaryListValues"))
+		dt = outbox_jsonb_get(v.val.binary.data, "DataType");
+		sv = outbox_jsonb_get(v.val.binary.data, "StringValue");
+		bv = outbox_jsonb_get(v.val.binary.data, "BinaryValue");
+		if (outbox_jsonb_get(v.val.binary.data, "StringListValues") || outbox_jsonb_get(v.val.binary.data, "BinaryListValues"))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("invalid message attribute \"%s\": \"StringListValues\" and \"BinaryListValues\" are reserved and not supported", name)));
@@ -483,7 +468,7 @@ queue_prepare_message(QueueInfo *q, OutgoingMessage *msg, int64 *size_out)
 		if (!JB_ROOT_IS_OBJECT(msg->system_attributes) || JB_ROOT_IS_SCALAR(msg->system_attributes) ||
 			JB_ROOT_COUNT(msg->system_attributes) > 1 ||
 			(JB_ROOT_COUNT(msg->system_attributes) == 1 &&
-			 (th = get_key(&msg->system_attributes->root, "AWSTraceHeader")) == NULL))
+			 (th = outbox_jsonb_get(&msg->system_attributes->root, "AWSTraceHeader")) == NULL))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid \"message_system_attributes\": only \"AWSTraceHeader\" is allowed")));
@@ -491,8 +476,8 @@ queue_prepare_message(QueueInfo *q, OutgoingMessage *msg, int64 *size_out)
 			msg->system_attributes = NULL;
 		else
 		{
-			th = get_key(&msg->system_attributes->root, "AWSTraceHeader");
-			if (th->type != jbvBinary || get_key(th->val.binary.data, "StringValue") == NULL)
+			th = outbox_jsonb_get(&msg->system_attributes->root, "AWSTraceHeader");
+			if (th->type != jbvBinary || outbox_jsonb_get(th->val.binary.data, "StringValue") == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid \"message_system_attributes\": \"AWSTraceHeader\" needs {\"DataType\": \"String\", \"StringValue\": ...}")));

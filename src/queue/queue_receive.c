@@ -51,6 +51,7 @@
 #include "utils/tuplestore.h"
 
 #include "core/clock.h"
+#include "core/jsonb_util.h"
 #include "queue/queue.h"
 
 /* Lock tag class of FIFO group receive locks (advisory uses 1 and 2). */
@@ -84,22 +85,6 @@ typedef struct ReceiveOutput
 } ReceiveOutput;
 
 /* ---- building result rows ---- */
-
-static void
-add_system_attr(JsonbParseState **st, const char *key, const char *value)
-{
-	JsonbValue	k;
-	JsonbValue	v;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	v.type = jbvString;
-	v.val.string.val = (char *) value;
-	v.val.string.len = strlen(value);
-	pushJsonbValue(st, WJB_KEY, &k);
-	pushJsonbValue(st, WJB_VALUE, &v);
-}
 
 static char *
 epoch_ms(TimestampTz ts)
@@ -161,46 +146,35 @@ emit_row(ReceiveOutput *out, HeapTuple tup, TupleDesc desc)
 	}
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	add_system_attr(&st, "SenderId", sender);
-	add_system_attr(&st, "SentTimestamp", epoch_ms(sent_at));
-	add_system_attr(&st, "ApproximateReceiveCount", psprintf("%d", count));
-	add_system_attr(&st, "ApproximateFirstReceiveTimestamp", epoch_ms(first));
+	outbox_jsonb_push_string(&st, "SenderId", sender);
+	outbox_jsonb_push_string(&st, "SentTimestamp", epoch_ms(sent_at));
+	outbox_jsonb_push_string(&st, "ApproximateReceiveCount", psprintf("%d", count));
+	outbox_jsonb_push_string(&st, "ApproximateFirstReceiveTimestamp", epoch_ms(first));
 	if (group_id)
-		add_system_attr(&st, "MessageGroupId", group_id);
+		outbox_jsonb_push_string(&st, "MessageGroupId", group_id);
 	if (q->is_fifo)
 	{
 		if (dedup_id)
-			add_system_attr(&st, "MessageDeduplicationId", dedup_id);
-		add_system_attr(&st, "SequenceNumber", queue_sequence_number(msg_id));
+			outbox_jsonb_push_string(&st, "MessageDeduplicationId", dedup_id);
+		outbox_jsonb_push_string(&st, "SequenceNumber", queue_sequence_number(msg_id));
 	}
 	if (!sysattrs_null)
 	{
 		Jsonb	   *sj = DatumGetJsonbP(sysattrs);
 		JsonbIterator *it = JsonbIteratorInit(&sj->root);
 		JsonbValue	v;
-		JsonbIteratorToken tok;
-		char	   *key = NULL;
+		char	   *key;
 
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		while (outbox_jsonb_next_pair(&it, &key, &v))
 		{
-			if (tok == WJB_KEY)
-				key = pnstrdup(v.val.string.val, v.val.string.len);
-			else if (tok == WJB_VALUE && key)
+			if (v.type == jbvString)
+				outbox_jsonb_push_string(&st, key, pnstrdup(v.val.string.val, v.val.string.len));
+			else if (v.type == jbvBinary && strcmp(key, "AWSTraceHeader") == 0)
 			{
-				if (v.type == jbvString)
-					add_system_attr(&st, key, pnstrdup(v.val.string.val, v.val.string.len));
-				else if (v.type == jbvBinary && strcmp(key, "AWSTraceHeader") == 0)
-				{
-					JsonbValue	k;
-					JsonbValue *sv;
+				JsonbValue *sv = outbox_jsonb_get(v.val.binary.data, "StringValue");
 
-					k.type = jbvString;
-					k.val.string.val = "StringValue";
-					k.val.string.len = strlen("StringValue");
-					sv = findJsonbValueFromContainer(v.val.binary.data, JB_FOBJECT, &k);
-					if (sv && sv->type == jbvString)
-						add_system_attr(&st, key, pnstrdup(sv->val.string.val, sv->val.string.len));
-				}
+				if (sv && sv->type == jbvString)
+					outbox_jsonb_push_string(&st, key, pnstrdup(sv->val.string.val, sv->val.string.len));
 			}
 		}
 	}

@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ *
+ * jsonb_util.h
+ *	  Small jsonb helpers every room uses.
+ *
+ * Copyright (c) 2026, The pg_outbox developers
+ *
+ * IDENTIFICATION
+ *	  src/core/jsonb_util.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef OUTBOX_JSONB_UTIL_H
+#define OUTBOX_JSONB_UTIL_H
+
+#include "utils/jsonb.h"
+
+extern JsonbValue *outbox_jsonb_get(JsonbContainer *object, const char *key);
+extern bool outbox_jsonb_next_pair(JsonbIterator **it, char **key, JsonbValue *value);
+extern char *outbox_jsonb_scalar_cstring(JsonbValue *v);
+extern void outbox_jsonb_push_string(JsonbParseState **state, const char *key, const char *value);
+extern void outbox_jsonb_push_value(JsonbParseState **state, const char *key, JsonbValue *value);
+
+#endif							/* OUTBOX_JSONB_UTIL_H */
