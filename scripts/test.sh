@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh (make test): every suite of pg_outbox, on clusters of its own.
 #
-# Installs missing packages, builds with warnings as errors, starts a
+# Installs missing packages, builds with warnings as errors and assertions
+# enabled, starts a
 # preloaded temporary cluster, runs the pg_regress suites (sql/, expected/)
 # and the isolation specs (test/specs, test/expected) against it, then the
 # TAP tests (test/t), which start clusters of their own.  Ends with one line
@@ -14,7 +15,7 @@ TOP=$(pwd)
 
 [ "$(id -u)" = 0 ] || { echo "run as root (it installs packages and runs clusters as postgres)"; exit 2; }
 ensure_packages
-build_install || { echo "0 passed, 1 failed"; exit 1; }
+build_install -DUSE_ASSERT_CHECKING || { echo "0 passed, 1 failed"; exit 1; }
 
 WORK=$(mktemp -d /tmp/pg_outbox_test.XXXXXX)
 chmod 755 "$WORK"
