@@ -197,16 +197,16 @@ COMMENT ON FUNCTION outbox.create_queue(text, jsonb, boolean, jsonb) IS
   'CreateQueue: create a queue (idempotent when the given attributes match); returns the queue ARN';
 
 CREATE FUNCTION outbox.delete_queue(queue_name text)
-    RETURNS void AS 'MODULE_PATHNAME', 'outbox_delete_queue' LANGUAGE C VOLATILE STRICT;
+    RETURNS void AS 'MODULE_PATHNAME', 'outbox_delete_queue' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.delete_queue(text) IS 'DeleteQueue: delete a queue and all its messages';
 
 CREATE FUNCTION outbox.get_queue_attributes(queue_name text, attribute_names text[] DEFAULT '{All}')
-    RETURNS jsonb AS 'MODULE_PATHNAME', 'outbox_get_queue_attributes' LANGUAGE C STABLE STRICT;
+    RETURNS jsonb AS 'MODULE_PATHNAME', 'outbox_get_queue_attributes' LANGUAGE C STABLE;
 COMMENT ON FUNCTION outbox.get_queue_attributes(text, text[]) IS
   'GetQueueAttributes: attributes and Approximate* counters of a queue';
 
 CREATE FUNCTION outbox.set_queue_attributes(queue_name text, attributes jsonb)
-    RETURNS void AS 'MODULE_PATHNAME', 'outbox_set_queue_attributes' LANGUAGE C VOLATILE STRICT;
+    RETURNS void AS 'MODULE_PATHNAME', 'outbox_set_queue_attributes' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.set_queue_attributes(text, jsonb) IS 'SetQueueAttributes: change attributes of a queue';
 
 CREATE FUNCTION outbox.list_queues(queue_name_prefix text DEFAULT NULL, max_results integer DEFAULT 1000)
@@ -215,12 +215,12 @@ COMMENT ON FUNCTION outbox.list_queues(text, integer) IS
   'ListQueues: names of the queues the caller has any privilege on, in name order';
 
 CREATE FUNCTION outbox.list_dead_letter_source_queues(queue_name text)
-    RETURNS SETOF text AS 'MODULE_PATHNAME', 'outbox_list_dead_letter_source_queues' LANGUAGE C STABLE STRICT;
+    RETURNS SETOF text AS 'MODULE_PATHNAME', 'outbox_list_dead_letter_source_queues' LANGUAGE C STABLE;
 COMMENT ON FUNCTION outbox.list_dead_letter_source_queues(text) IS
   'ListDeadLetterSourceQueues: queues whose RedrivePolicy names this queue';
 
 CREATE FUNCTION outbox.purge_queue(queue_name text)
-    RETURNS bigint AS 'MODULE_PATHNAME', 'outbox_purge_queue' LANGUAGE C VOLATILE STRICT;
+    RETURNS bigint AS 'MODULE_PATHNAME', 'outbox_purge_queue' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.purge_queue(text) IS
   'PurgeQueue: delete every message sent before the call; returns how many';
 
@@ -243,7 +243,7 @@ COMMENT ON FUNCTION outbox.send_message(text, jsonb, integer, jsonb, text, text,
   'SendMessage with a jsonb body (sent as its JSON text)';
 
 CREATE FUNCTION outbox.send_message_batch(queue_name text, entries jsonb)
-    RETURNS SETOF outbox.batch_result_entry AS 'MODULE_PATHNAME', 'outbox_send_message_batch' LANGUAGE C VOLATILE STRICT;
+    RETURNS SETOF outbox.batch_result_entry AS 'MODULE_PATHNAME', 'outbox_send_message_batch' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.send_message_batch(text, jsonb) IS
   'SendMessageBatch: send an array of entries {Id, MessageBody, DelaySeconds, MessageAttributes, MessageGroupId, MessageDeduplicationId}; all or nothing';
 
@@ -261,33 +261,33 @@ COMMENT ON FUNCTION outbox.receive_message(text, integer, integer, integer, text
   'ReceiveMessage: receive up to max_number_of_messages, hiding them for the visibility timeout; long-polls when wait_time_seconds > 0';
 
 CREATE FUNCTION outbox.delete_message(queue_name text, receipt_handle text)
-    RETURNS void AS 'MODULE_PATHNAME', 'outbox_delete_message' LANGUAGE C VOLATILE STRICT;
+    RETURNS void AS 'MODULE_PATHNAME', 'outbox_delete_message' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.delete_message(text, text) IS 'DeleteMessage: delete a received message by its receipt handle';
 
 CREATE FUNCTION outbox.delete_message_batch(queue_name text, receipt_handles text[])
-    RETURNS integer AS 'MODULE_PATHNAME', 'outbox_delete_message_batch' LANGUAGE C VOLATILE STRICT;
+    RETURNS integer AS 'MODULE_PATHNAME', 'outbox_delete_message_batch' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.delete_message_batch(text, text[]) IS
   'DeleteMessageBatch: delete received messages by receipt handle; returns how many were deleted';
 
 CREATE FUNCTION outbox.change_message_visibility(queue_name text, receipt_handle text, visibility_timeout integer)
-    RETURNS void AS 'MODULE_PATHNAME', 'outbox_change_message_visibility' LANGUAGE C VOLATILE STRICT;
+    RETURNS void AS 'MODULE_PATHNAME', 'outbox_change_message_visibility' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.change_message_visibility(text, text, integer) IS
   'ChangeMessageVisibility: hide an in-flight message for visibility_timeout seconds from now (0 = visible again)';
 
 CREATE FUNCTION outbox.change_message_visibility_batch(queue_name text, receipt_handles text[], visibility_timeout integer)
-    RETURNS void AS 'MODULE_PATHNAME', 'outbox_change_message_visibility_batch' LANGUAGE C VOLATILE STRICT;
+    RETURNS void AS 'MODULE_PATHNAME', 'outbox_change_message_visibility_batch' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.change_message_visibility_batch(text, text[], integer) IS
   'ChangeMessageVisibilityBatch: change the visibility timeout of several in-flight messages';
 
 -- Rights
 
 CREATE FUNCTION outbox.grant_queue(queue_name text, privileges text[], grantee text)
-    RETURNS void AS 'MODULE_PATHNAME', 'outbox_grant_queue' LANGUAGE C VOLATILE STRICT;
+    RETURNS void AS 'MODULE_PATHNAME', 'outbox_grant_queue' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.grant_queue(text, text[], text) IS
   'Grant send, receive, delete, purge, admin (or all) on a queue to a role or PUBLIC';
 
 CREATE FUNCTION outbox.revoke_queue(queue_name text, privileges text[], grantee text)
-    RETURNS void AS 'MODULE_PATHNAME', 'outbox_revoke_queue' LANGUAGE C VOLATILE STRICT;
+    RETURNS void AS 'MODULE_PATHNAME', 'outbox_revoke_queue' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.revoke_queue(text, text[], text) IS
   'Revoke privileges on a queue from a role or PUBLIC';
 
@@ -300,19 +300,19 @@ COMMENT ON FUNCTION outbox.start_message_move_task(text, text, integer) IS
   'StartMessageMoveTask: move the messages of a dead-letter queue back to their sources (or to destination_arn)';
 
 CREATE FUNCTION outbox.list_message_move_tasks(source_arn text, max_results integer DEFAULT 1)
-    RETURNS SETOF outbox.message_move_task_info AS 'MODULE_PATHNAME', 'outbox_list_message_move_tasks' LANGUAGE C STABLE STRICT;
+    RETURNS SETOF outbox.message_move_task_info AS 'MODULE_PATHNAME', 'outbox_list_message_move_tasks' LANGUAGE C STABLE;
 COMMENT ON FUNCTION outbox.list_message_move_tasks(text, integer) IS
   'ListMessageMoveTasks: the most recent redrive tasks of a dead-letter queue';
 
 CREATE FUNCTION outbox.cancel_message_move_task(task_handle uuid)
-    RETURNS bigint AS 'MODULE_PATHNAME', 'outbox_cancel_message_move_task' LANGUAGE C VOLATILE STRICT;
+    RETURNS bigint AS 'MODULE_PATHNAME', 'outbox_cancel_message_move_task' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.cancel_message_move_task(uuid) IS
   'CancelMessageMoveTask: stop a running redrive task; returns how many messages it moved';
 
 -- Maintenance (called by the background worker, or by hand without preload)
 
 CREATE FUNCTION outbox.run_queue_maintenance(max_seconds double precision DEFAULT 1.0)
-    RETURNS bigint AS 'MODULE_PATHNAME', 'outbox_run_queue_maintenance' LANGUAGE C VOLATILE STRICT;
+    RETURNS bigint AS 'MODULE_PATHNAME', 'outbox_run_queue_maintenance' LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION outbox.run_queue_maintenance(double precision) FROM PUBLIC;
 COMMENT ON FUNCTION outbox.run_queue_maintenance(double precision) IS
   'Remove messages past retention and expired deduplication entries, and advance redrive tasks; returns rows processed';

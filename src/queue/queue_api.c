@@ -102,6 +102,24 @@ text_arg(FunctionCallInfo fcinfo, int n, const char *field)
 	return text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
+/*
+ * Arguments that must not be null.  The SQL functions are not STRICT: a
+ * null where a value is needed is an error naming the argument, not a
+ * silent null result that changed nothing.
+ */
+static void
+check_not_null(FunctionCallInfo fcinfo, int n, const char *field)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("\"%s\" must not be null", field)));
+}
+
+#define JSONB_ARG(n, field)	(check_not_null(fcinfo, (n), (field)), PG_GETARG_JSONB_P(n))
+#define ARRAY_ARG(n, field)	(check_not_null(fcinfo, (n), (field)), PG_GETARG_ARRAYTYPE_P(n))
+#define INT32_ARG(n, field)	(check_not_null(fcinfo, (n), (field)), PG_GETARG_INT32(n))
+
 /* Set up a materialised set-returning function result. */
 static void
 srf_begin(FunctionCallInfo fcinfo, Tuplestorestate **store, TupleDesc *desc)
@@ -174,7 +192,7 @@ Datum
 outbox_get_queue_attributes(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_arg(fcinfo, 0, "queue_name");
-	ArrayType  *names = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType  *names = ARRAY_ARG(1, "attribute_names");
 	QueueCall	call;
 	QueueInfo  *q;
 	Jsonb	   *attrs;
@@ -196,7 +214,7 @@ Datum
 outbox_set_queue_attributes(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_arg(fcinfo, 0, "queue_name");
-	Jsonb	   *attributes = PG_GETARG_JSONB_P(1);
+	Jsonb	   *attributes = JSONB_ARG(1, "attributes");
 	QueueCall	call;
 	QueueInfo  *q;
 
@@ -592,7 +610,7 @@ Datum
 outbox_send_message_batch(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_arg(fcinfo, 0, "queue_name");
-	Jsonb	   *entries = PG_GETARG_JSONB_P(1);
+	Jsonb	   *entries = JSONB_ARG(1, "entries");
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	QueueCall	call;
@@ -766,7 +784,7 @@ Datum
 outbox_delete_message_batch(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_arg(fcinfo, 0, "queue_name");
-	ArrayType  *handles = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType  *handles = ARRAY_ARG(1, "receipt_handles");
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -801,7 +819,7 @@ outbox_change_message_visibility(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_arg(fcinfo, 0, "queue_name");
 	char	   *handle = text_arg(fcinfo, 1, "receipt_handle");
-	int32		timeout = PG_GETARG_INT32(2);
+	int32		timeout = INT32_ARG(2, "visibility_timeout");
 	QueueCall	call;
 	QueueInfo  *q;
 
@@ -818,8 +836,8 @@ Datum
 outbox_change_message_visibility_batch(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_arg(fcinfo, 0, "queue_name");
-	ArrayType  *handles = PG_GETARG_ARRAYTYPE_P(1);
-	int32		timeout = PG_GETARG_INT32(2);
+	ArrayType  *handles = ARRAY_ARG(1, "receipt_handles");
+	int32		timeout = INT32_ARG(2, "visibility_timeout");
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -849,7 +867,7 @@ static Datum
 grant_or_revoke(FunctionCallInfo fcinfo, bool is_grant)
 {
 	char	   *name = text_arg(fcinfo, 0, "queue_name");
-	int			privileges = queue_parse_privileges(PG_GETARG_ARRAYTYPE_P(1));
+	int			privileges = queue_parse_privileges(ARRAY_ARG(1, "privileges"));
 	char	   *grantee = text_arg(fcinfo, 2, "grantee");
 	QueueCall	call;
 	QueueInfo  *q;
@@ -963,7 +981,7 @@ Datum
 outbox_list_message_move_tasks(PG_FUNCTION_ARGS)
 {
 	char	   *source_arn = text_arg(fcinfo, 0, "source_arn");
-	int32		max_results = PG_GETARG_INT32(1);
+	int32		max_results = INT32_ARG(1, "max_results");
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	QueueCall	call;
@@ -1010,7 +1028,7 @@ PG_FUNCTION_INFO_V1(outbox_cancel_message_move_task);
 Datum
 outbox_cancel_message_move_task(PG_FUNCTION_ARGS)
 {
-	pg_uuid_t  *handle = PG_GETARG_UUID_P(0);
+	pg_uuid_t  *handle = (check_not_null(fcinfo, 0, "task_handle"), PG_GETARG_UUID_P(0));
 	QueueCall	call;
 	QueueInfo  *src;
 	Oid			argtypes[2] = {UUIDOID, TIMESTAMPTZOID};
@@ -1051,7 +1069,7 @@ PG_FUNCTION_INFO_V1(outbox_run_queue_maintenance);
 Datum
 outbox_run_queue_maintenance(PG_FUNCTION_ARGS)
 {
-	double		max_seconds = PG_GETARG_FLOAT8(0);
+	double		max_seconds = PG_ARGISNULL(0) ? 1.0 : PG_GETARG_FLOAT8(0);
 	QueueCall	call;
 	int64		n;
 
