@@ -42,7 +42,7 @@ SELECT message_id = :'id1' AS same_id, body, md5_of_body = md5(body) AS md5_ok, 
        md5_of_message_attributes, receive_count, message_group_id, sequence_number,
        length(receipt_handle) AS handle_length,
        attributes ->> 'SenderId' AS sender, attributes ->> 'ApproximateReceiveCount' AS count,
-       (attributes ->> 'SentTimestamp')::bigint = (extract(epoch FROM sent_at) * 1000)::bigint AS sent_ms,
+       (attributes ->> 'SentTimestamp')::bigint = floor(extract(epoch FROM sent_at) * 1000)::bigint AS sent_ms,
        (attributes ->> 'ApproximateFirstReceiveTimestamp')::bigint >= (attributes ->> 'SentTimestamp')::bigint AS first_receive_ms,
        (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(attributes) AS k) AS system_attribute_names
   FROM outbox.receive_message('msg-q') \gset r_
