@@ -197,6 +197,20 @@ emit_row(ReceiveOutput *out, HeapTuple tup, TupleDesc desc)
 		queue_stats_note(q, -1, 1, 0);
 }
 
+/*
+ * Emit the rows of a delivery query.  The table and count are taken as
+ * arguments: emitting may run SPI (a cache reload), which replaces
+ * SPI_tuptable and SPI_processed.
+ */
+static void
+emit_rows(ReceiveOutput *out, SPITupleTable *tuptable, uint64 processed)
+{
+	uint64		i;
+
+	for (i = 0; i < processed; i++)
+		emit_row(out, tuptable->vals[i], tuptable->tupdesc);
+}
+
 /* ---- dead-letter moves ---- */
 
 /*
@@ -372,7 +386,6 @@ deliver_ids(ReceiveOutput *out, int64 *ids, int n, int32 visibility, TimestampTz
 	SPIPlanPtr *plan = &deliver_plan[q->is_unlogged];
 	Datum	   *id_datums;
 	Datum		values[5];
-	uint64		i;
 	int			k;
 
 	if (n == 0)
@@ -398,8 +411,7 @@ deliver_ids(ReceiveOutput *out, int64 *ids, int n, int32 visibility, TimestampTz
 	values[3] = TimestampTzGetDatum(now + (int64) visibility * USECS_PER_SEC);
 	values[4] = Int64GetDatum(queue_new_receipt_base());
 	queue_spi_exec(*plan, values, NULL, false, 0, SPI_OK_SELECT);
-	for (i = 0; i < SPI_processed; i++)
-		emit_row(out, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+	emit_rows(out, SPI_tuptable, SPI_processed);
 }
 
 /*
@@ -556,7 +568,6 @@ replay_attempt(ReceiveOutput *out, const char *attempt_id, TimestampTz now)
 	Datum		values[4];
 	int			rc;
 	Oid			argtypes[3] = {INT4OID, TEXTOID, TIMESTAMPTZOID};
-	uint64		i;
 	int			expected;
 	bool		isnull;
 	Datum		ids;
@@ -592,8 +603,7 @@ replay_attempt(ReceiveOutput *out, const char *attempt_id, TimestampTz now)
 	queue_spi_exec(*plan, values, NULL, true, 0, SPI_OK_SELECT);
 	if ((int) SPI_processed != expected || expected == 0)
 		return false;
-	for (i = 0; i < SPI_processed; i++)
-		emit_row(out, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+	emit_rows(out, SPI_tuptable, SPI_processed);
 	return true;
 }
 
@@ -682,6 +692,9 @@ queue_receive(QueueInfo *q, ReceiveRequest *req, Tuplestorestate *store, TupleDe
 	TimestampTz now = outbox_now();
 	TimestampTz deadline = now + (int64) req->wait_seconds * USECS_PER_SEC;
 	TimestampTz due;
+
+	/* message ids need the installation secret: read it before any query */
+	(void) queue_installation_secret();
 
 	out.queue = q;
 	out.visibility = req->visibility_timeout;
