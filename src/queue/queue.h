@@ -149,6 +149,7 @@ extern QueueInfo *queue_lookup(const char *name, bool missing_ok);
 extern QueueInfo *queue_lookup_by_arn(const char *name_or_arn, const char *field, bool missing_ok);
 extern char *queue_arn(const char *name);
 extern const char *queue_name_from_arn(const char *name_or_arn);
+extern const char *queue_name_from_arn_checked(const char *name_or_arn, const char *field);
 extern void queue_catalog_init(void);
 extern void queue_ensure_installation(void);
 extern const unsigned char *queue_installation_secret(void);

@@ -110,10 +110,33 @@ attr_policy(JsonbValue *v, const char *attr)
 	if (v->type == jbvString)
 	{
 		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+		MemoryContext cxt = CurrentMemoryContext;
 
 		if (*s == '\0')
 			return NULL;
-		j = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s)));
+
+		/*
+		 * Parsing has no side effects, so its error can be caught here and
+		 * reported as a bad attribute (PostgreSQL 15 has no soft-error jsonb
+		 * input yet).
+		 */
+		PG_TRY();
+		{
+			j = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s)));
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid attribute \"%s\": the string is not a JSON object", attr),
+					 errdetail("%s", edata->message)));
+		}
+		PG_END_TRY();
 	}
 	else if (v->type == jbvBinary)
 		j = JsonbValueToJsonb(v);
@@ -161,8 +184,9 @@ parse_redrive_policy(JsonbValue *v, QueueAttrs *out)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid attribute \"RedrivePolicy\": \"maxReceiveCount\" is required")));
-	out->dead_letter_queue = pstrdup(queue_name_from_arn(pnstrdup(target->val.string.val,
-																  target->val.string.len)));
+	out->dead_letter_queue = pstrdup(queue_name_from_arn_checked(pnstrdup(target->val.string.val,
+																		  target->val.string.len),
+																 "RedrivePolicy.deadLetterTargetArn"));
 	queue_check_name(out->dead_letter_queue);
 	out->max_receive_count = attr_int(count, "RedrivePolicy.maxReceiveCount", 1, QUEUE_MAX_RECEIVE_COUNT);
 }

@@ -316,27 +316,33 @@ queue_name_from_arn(const char *name_or_arn)
 	return colon + 1;
 }
 
+/*
+ * The queue name in a queue ARN or bare name given for "field"; an ARN of
+ * another service (or malformed) is an error naming the field.
+ */
+const char *
+queue_name_from_arn_checked(const char *name_or_arn, const char *field)
+{
+	int			colons = 0;
+	const char *p;
+
+	if (strncmp(name_or_arn, "arn:", 4) != 0)
+		return name_or_arn;
+	for (p = name_or_arn; *p; p++)
+		if (*p == ':')
+			colons++;
+	if (colons != 5 || strncmp(strchr(name_or_arn + 4, ':') + 1, "sqs:", 4) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid queue ARN in \"%s\": \"%s\"", field, name_or_arn),
+				 errdetail("A queue ARN has the form arn:aws:sqs:<region>:<account>:<queue name>.")));
+	return queue_name_from_arn(name_or_arn);
+}
+
 QueueInfo *
 queue_lookup_by_arn(const char *name_or_arn, const char *field, bool missing_ok)
 {
-	const char *name = name_or_arn;
-
-	if (strncmp(name_or_arn, "arn:", 4) == 0)
-	{
-		int			colons = 0;
-		const char *p;
-
-		for (p = name_or_arn; *p; p++)
-			if (*p == ':')
-				colons++;
-		if (colons != 5 || strncmp(strchr(name_or_arn + 4, ':') + 1, "sqs:", 4) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid queue ARN in \"%s\": \"%s\"", field, name_or_arn),
-					 errdetail("A queue ARN has the form arn:aws:sqs:<region>:<account>:<queue name>.")));
-		name = queue_name_from_arn(name_or_arn);
-	}
-	return queue_lookup(name, missing_ok);
+	return queue_lookup(queue_name_from_arn_checked(name_or_arn, field), missing_ok);
 }
 
 /*

@@ -40,6 +40,7 @@
  */
 #include "pg_outbox.h"
 
+#include "access/xact.h"
 #include "utils/timestamp.h"
 
 #include "core/clock.h"
@@ -129,7 +130,12 @@ count_and_store(QueueInfo *q, QueueShared *e, int64 counters[3])
 	TimestampTz start = GetCurrentTimestamp();
 
 	queue_count_messages(q, counters);
-	if (e)
+
+	/*
+	 * A transaction that wrote sees its own uncommitted changes: its count
+	 * is right for itself but must not become everyone's.
+	 */
+	if (e && !TransactionIdIsValid(GetTopTransactionIdIfAny()))
 	{
 		SpinLockAcquire(&e->mutex);
 		e->counters.visible = counters[0];
