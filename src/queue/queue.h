@@ -117,6 +117,7 @@ typedef struct QueueAttrs
 typedef struct OutgoingMessage
 {
 	const char *id;				/* batch entry id, or NULL */
+	const char *body_field;		/* how errors name the body; NULL: "message_body" */
 	text	   *body;
 	int32		delay_seconds;	/* -1: queue default */
 	Jsonb	   *attributes;		/* NULL if none */

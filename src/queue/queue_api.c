@@ -680,6 +680,7 @@ outbox_send_message_bodies(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("invalid \"message_bodies\": element %d is null", i + 1)));
 		msgs[i].id = psprintf("%d", i + 1);
+		msgs[i].body_field = psprintf("message_bodies[%d]", i + 1);
 		msgs[i].body = DatumGetTextPP(elems[i]);
 		msgs[i].delay_seconds = -1;
 		msgs[i].group_id = group_id;

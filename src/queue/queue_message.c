@@ -436,7 +436,8 @@ void
 queue_prepare_message(QueueInfo *q, OutgoingMessage *msg, int64 *size_out)
 {
 	int64		size = VARSIZE_ANY_EXHDR(msg->body);
-	const char *body_field = msg->id ? psprintf("entries[%s].MessageBody", msg->id) : "message_body";
+	const char *body_field = msg->body_field ? msg->body_field :
+		msg->id ? psprintf("entries[%s].MessageBody", msg->id) : "message_body";
 #if PG_VERSION_NUM >= 150000
 	const char *md5_errstr = NULL;
 #endif
