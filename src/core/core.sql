@@ -3,6 +3,10 @@
 
 COMMENT ON SCHEMA outbox IS 'pg_outbox: SQS, SNS, EventBridge and Step Functions semantics inside PostgreSQL';
 
+-- Everyone may call the API; the functions check rights per queue (and the
+-- tables stay private to the extension owner).
+GRANT USAGE ON SCHEMA outbox TO PUBLIC;
+
 -- Per-installation settings that must survive dump/restore.
 CREATE TABLE outbox.installation (
     singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
