@@ -326,9 +326,13 @@ queue_cursor_advance(QueueInfo *q)
 	low = mark->low;
 	SpinLockRelease(&mark->mutex);
 
-	/* S: the sequence's last value */
+	/*
+	 * S: the last number handed out.  A sequence never drawn from holds the
+	 * first number to hand out, with is_called false.
+	 */
 	if (seq_plan == NULL)
-		seq_plan = queue_prepare_plan("SELECT last_value FROM outbox.message_id_seq", 0, NULL);
+		seq_plan = queue_prepare_plan("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
+									  " FROM outbox.message_id_seq", 0, NULL);
 	queue_spi_exec(seq_plan, NULL, NULL, true, 1, SPI_OK_SELECT);
 	last_value = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
