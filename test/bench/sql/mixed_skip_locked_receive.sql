@@ -1,0 +1,1 @@
+DELETE FROM bench_skq_mixed WHERE id IN (SELECT id FROM bench_skq_mixed ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 10) RETURNING body;
