@@ -73,10 +73,17 @@ queue_spi_exec(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only
 			 SPI_result_code_string(rc), SPI_result_code_string(expected));
 }
 
+/*
+ * Prepare and keep a plan for the life of the backend.  The plans are
+ * generic: every query here walks a primary key or a small index the same
+ * way whatever the parameter values, and a custom plan per call (which the
+ * plan cache would otherwise pick, LIMIT $n making the generic one look
+ * dear) costs a full parse-analyse-plan cycle each time.
+ */
 SPIPlanPtr
 queue_prepare_plan(const char *sql, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
