@@ -60,6 +60,10 @@ if [ -n "$SPECS" ]; then
 	count "$WORK/isolation.out"
 	[ -f "$WORK/isolation/regression.diffs" ] && cat "$WORK/isolation/regression.diffs"
 fi
+if [ "$failed" -gt 0 ] || grep -qE "terminated by signal|PANIC|TRAP:" "$WORK/cluster/server.log"; then
+	echo "---- server log (last 60 lines)"
+	tail -n 60 "$WORK/cluster/server.log"
+fi
 cluster_stop "$WORK/cluster"
 
 if ls test/t/*.pl >/dev/null 2>&1; then

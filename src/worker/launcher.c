@@ -167,6 +167,7 @@ slot_for_database(Oid dboid, bool claim)
 		free_slot->pid = 0;
 		free_slot->last_start = 0;
 		free_slot->last_exit = 0;
+		free_slot->last_warning = 0;
 	}
 	return claim ? free_slot : NULL;
 }
@@ -216,11 +217,18 @@ start_scheduler(DatabaseEntry *db, TimestampTz now)
 
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 	{
+		bool		warn;
+
 		SpinLockAcquire(&OutboxShared->scheduler_lock);
 		slot->starting = false;
 		slot->last_exit = now;
+		/* say it once a minute per database, not at every scan */
+		warn = slot->last_warning == 0 || TimestampDifferenceExceeds(slot->last_warning, now, 60 * 1000);
+		if (warn)
+			slot->last_warning = now;
 		SpinLockRelease(&OutboxShared->scheduler_lock);
-		ereport(WARNING,
+		if (warn)
+			ereport(WARNING,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("pg_outbox could not start a scheduler for database \"%s\": no background worker slot is free",
 						db->name),

@@ -23,6 +23,7 @@ typedef struct OutboxSchedulerSlot
 	bool		starting;		/* registered, not yet claimed */
 	TimestampTz last_start;
 	TimestampTz last_exit;
+	TimestampTz last_warning;	/* last "no worker slot" warning */
 } OutboxSchedulerSlot;
 
 /* GUCs (pg_outbox.c) */

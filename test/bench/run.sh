@@ -37,7 +37,7 @@ build_install
 DIR=$(mktemp -d /tmp/pg_outbox_bench.XXXXXX)
 chmod 755 "$DIR"
 PORT=$((55320 + RANDOM % 500))
-trap 'cluster_stop "$DIR/cluster"; rm -rf "$DIR"' EXIT INT TERM
+trap 'cluster_stop "$DIR/cluster"; cp "$DIR/cluster/server.log" /tmp/pg_outbox_bench_last.log 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$DIR"' EXIT INT TERM
 cluster_start "$DIR/cluster" "$PORT" \
 	"shared_buffers = 1GB" "max_wal_size = 8GB" "checkpoint_timeout = 30min" \
 	"fsync = on" "synchronous_commit = on" "max_connections = 200" \
