@@ -79,6 +79,9 @@ typedef struct QueueInfo
 	/* per-backend rights cache for the last role asked about */
 	Oid			rights_role;
 	int			rights;
+	/* the queue's shared-memory entry (queue_shared.c), found once per cache fill */
+	struct QueueShared *shared;
+	bool		shared_known;
 } QueueInfo;
 
 /* The settable attributes, parsed and validated (queue_attrs.c) */
@@ -188,6 +191,7 @@ extern int64 queue_new_receipt_base(void);
 /* queue_send.c */
 extern SentMessage queue_send(QueueInfo *queue, OutgoingMessage *msg);
 extern void queue_send_batch_standard(QueueInfo *q, OutgoingMessage *msgs, int n, int64 *msg_ids);
+extern void queue_send_reset_cache(void);
 
 /* queue_receive.c */
 typedef struct ReceiveRequest
@@ -271,5 +275,6 @@ extern int64 queue_count_messages(QueueInfo *queue, int64 counters[3]);
 extern void queue_spi_exec(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only,
 						   long count, int expected);
 extern SPIPlanPtr queue_prepare_plan(const char *sql, int nargs, Oid *argtypes);
+extern SPIPlanPtr queue_prepare_custom_plan(const char *sql, int nargs, Oid *argtypes);
 
 #endif							/* OUTBOX_QUEUE_H */

@@ -49,6 +49,7 @@ queue_cache_reset(void)
 {
 	queue_cache = NULL;
 	installation_secret_valid = false;
+	queue_send_reset_cache();
 	if (queue_cache_cxt)
 		MemoryContextReset(queue_cache_cxt);
 }
@@ -193,6 +194,7 @@ queue_load(const char *name)
 
 	q = hash_search(queue_cache, name, HASH_ENTER, &found);
 	/* the key is already set; fill in the rest */
+	q->shared_known = false;
 	q->queue_id = get_int(tup, desc, "queue_id");
 	q->is_fifo = get_bool(tup, desc, "is_fifo");
 	q->is_unlogged = get_bool(tup, desc, "is_unlogged");
@@ -219,6 +221,8 @@ queue_load(const char *name)
 	q->rights = 0;
 	q->ngrants = 0;
 	q->grants = NULL;
+	q->shared = queue_shared_get(q);
+	q->shared_known = true;
 
 	arg = Int32GetDatum(q->queue_id);
 	queue_spi_exec(grant_plan, &arg, NULL, true, 0, SPI_OK_SELECT);

@@ -671,7 +671,7 @@ next_due(QueueInfo *q, TimestampTz now)
 		char	   *sql = psprintf("SELECT min(visible_at) FROM %s WHERE queue_id = $1 AND msg_id >= $3 AND visible_at > $2",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		plan[q->is_unlogged] = queue_prepare_plan(sql, 3, argtypes);
+		plan[q->is_unlogged] = queue_prepare_custom_plan(sql, 3, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = TimestampTzGetDatum(now);

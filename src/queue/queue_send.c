@@ -71,16 +71,24 @@ sender_name(void)
  * Draw a message number for an insert into q, announced to the queue's
  * low-water mark first (queue_cursor.c explains why).
  */
+static Oid	message_seq_oid = InvalidOid;
+
+/* Forget cached catalog facts (the extension may have been re-created). */
+void
+queue_send_reset_cache(void)
+{
+	message_seq_oid = InvalidOid;
+}
+
 static int64
 next_msg_id(QueueInfo *q)
 {
-	static Oid	seq_oid = InvalidOid;
 	int64		msg_id;
 
-	if (!OidIsValid(seq_oid) || get_rel_name(seq_oid) == NULL)
-		seq_oid = get_relname_relid("message_id_seq", get_namespace_oid(OUTBOX_SCHEMA, false));
+	if (!OidIsValid(message_seq_oid))
+		message_seq_oid = get_relname_relid("message_id_seq", get_namespace_oid(OUTBOX_SCHEMA, false));
 	queue_cursor_before_draw(q);
-	msg_id = DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seq_oid)));
+	msg_id = DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(message_seq_oid)));
 	queue_cursor_after_draw(q, msg_id);
 	return msg_id;
 }

@@ -13,6 +13,8 @@
  *
  * Locking: AddinShmemInitLock guards the hash table itself (shared to
  * find, exclusive to insert); each entry's spinlock guards its fields.
+ * Each backend finds a queue's entry once per fill of its queue cache and
+ * keeps the pointer in the cached QueueInfo.
  *
  * Copyright (c) 2026, The pg_outbox developers
  *
@@ -68,6 +70,13 @@ queue_shared_get(QueueInfo *q)
 	QueueShared *entry;
 	bool		found;
 
+	/*
+	 * The cache entry remembers its shared entry: entries are never freed
+	 * while the server runs, and the queue's incarnation was checked when
+	 * it was found.
+	 */
+	if (q->shared_known)
+		return q->shared;
 	if (queue_shared == NULL)
 		return NULL;
 	memset(&key, 0, sizeof(key));
