@@ -2,21 +2,14 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_outbox;
 RESET client_min_messages;
--- err(sql): run one statement; show its SQLSTATE and message, or 'ok'
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE sql;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/queue_helpers.sql
 
 -- defaults
 SELECT outbox.create_queue('attr-q');
 SELECT key, value FROM jsonb_each(outbox.get_queue_attributes('attr-q'))
  WHERE key NOT IN ('CreatedTimestamp', 'LastModifiedTimestamp') ORDER BY key;
 SELECT (outbox.get_queue_attributes('attr-q') ->> 'CreatedTimestamp')::bigint
-       BETWEEN extract(epoch FROM now())::bigint - 60 AND extract(epoch FROM now())::bigint + 60 AS created_is_epoch_seconds;
+       BETWEEN extract(epoch FROM outbox.clock_now())::bigint - 60 AND extract(epoch FROM outbox.clock_now())::bigint + 60 AS created_is_epoch_seconds;
 
 -- every settable attribute, as strings (AWS) or as JSON numbers
 SELECT outbox.create_queue('attr-full', '{"VisibilityTimeout": "45", "DelaySeconds": 5,

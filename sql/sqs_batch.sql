@@ -3,19 +3,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_outbox;
 RESET client_min_messages;
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE ctx text;
-BEGIN
-  EXECUTE sql;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT;
-  RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || substring(ctx from 'batch entry "[^"]*"') || ']', '');
-END $$;
-CREATE FUNCTION pg_temp.depth(q text) RETURNS text LANGUAGE sql AS $$
-  SELECT format('%s/%s/%s', a ->> 'ApproximateNumberOfMessages', a ->> 'ApproximateNumberOfMessagesNotVisible',
-                a ->> 'ApproximateNumberOfMessagesDelayed')
-    FROM outbox.get_queue_attributes(q) AS a $$;
+\i sql/include/queue_helpers.sql
 
 SELECT outbox.create_queue('batch-q');
 SELECT id, message_id IS NOT NULL AS has_id, sequence_number, md5_of_message_body = md5(b) AS body_md5,

@@ -3,19 +3,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_outbox;
 RESET client_min_messages;
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE sql;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-CREATE FUNCTION pg_temp.depth(q text) RETURNS text LANGUAGE sql AS $$
-  SELECT format('%s/%s/%s', a ->> 'ApproximateNumberOfMessages', a ->> 'ApproximateNumberOfMessagesNotVisible',
-                a ->> 'ApproximateNumberOfMessagesDelayed')
-    FROM outbox.get_queue_attributes(q) AS a $$;
-CREATE FUNCTION pg_temp.tick(s int) RETURNS void LANGUAGE sql AS $$
-  SELECT outbox.advance_clock(make_interval(secs => s)) $$;
+\i sql/include/queue_helpers.sql
 
 SELECT outbox.create_queue('jobs-dlq', '{"MessageRetentionPeriod": 1209600}');
 SELECT outbox.create_queue('jobs', '{"RedrivePolicy": {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:jobs-dlq", "maxReceiveCount": "2"}}');

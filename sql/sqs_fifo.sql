@@ -3,15 +3,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_outbox;
 RESET client_min_messages;
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE sql;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  RETURN regexp_replace(SQLSTATE || ': ' || SQLERRM, '[0-9a-f]{56}', '<handle>');
-END $$;
-CREATE FUNCTION pg_temp.tick(s int) RETURNS void LANGUAGE sql AS $$
-  SELECT outbox.advance_clock(make_interval(secs => s)) $$;
+\i sql/include/queue_helpers.sql
 CREATE FUNCTION pg_temp.send(q text, body text, grp text, dedup text DEFAULT NULL) RETURNS text LANGUAGE sql AS $$
   SELECT sequence_number FROM outbox.send_message(q, body, message_group_id => grp,
                                                   message_deduplication_id => coalesce(dedup, body)) $$;

@@ -3,18 +3,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_outbox;
 RESET client_min_messages;
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE sql;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
--- counters of a queue, compactly: visible/in flight/delayed
-CREATE FUNCTION pg_temp.depth(q text) RETURNS text LANGUAGE sql AS $$
-  SELECT format('%s/%s/%s', a ->> 'ApproximateNumberOfMessages', a ->> 'ApproximateNumberOfMessagesNotVisible',
-                a ->> 'ApproximateNumberOfMessagesDelayed')
-    FROM outbox.get_queue_attributes(q) AS a $$;
+\i sql/include/queue_helpers.sql
 
 SELECT outbox.create_queue('msg-q');
 

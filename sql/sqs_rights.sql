@@ -4,18 +4,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_outbox;
 DROP ROLE IF EXISTS rights_owner, rights_sender, rights_worker, rights_nobody, rights_member, rights_admin;
 RESET client_min_messages;
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE sql;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  RETURN regexp_replace(SQLSTATE || ': ' || SQLERRM, '[0-9a-f]{56}', '<handle>');
-END $$;
-GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
-CREATE FUNCTION pg_temp.depth(q text) RETURNS text LANGUAGE sql AS $$
-  SELECT format('%s/%s/%s', a ->> 'ApproximateNumberOfMessages', a ->> 'ApproximateNumberOfMessagesNotVisible',
-                a ->> 'ApproximateNumberOfMessagesDelayed')
-    FROM outbox.get_queue_attributes(q) AS a $$;
+\i sql/include/queue_helpers.sql
 
 CREATE ROLE rights_owner;
 CREATE ROLE rights_sender;

@@ -266,6 +266,7 @@ extern void queue_stats_refresh(QueueInfo *q);
 
 /* queue_maint.c */
 extern int64 queue_run_maintenance(double max_seconds);
+extern int64 queue_expire_before(QueueInfo *q, TimestampTz before);
 extern int64 queue_count_messages(QueueInfo *queue, int64 counters[3]);
 
 /* Plans are cached per table (logged, unlogged): */

@@ -62,6 +62,28 @@ call_end(QueueCall *call)
 	queue_current_caller = call->previous_caller;
 }
 
+/*
+ * Open a call on a queue: begin the call, find the queue (an error if it
+ * does not exist), and check that the caller holds "privilege" for
+ * "action".  privilege 0 means any right at all (reading attributes).
+ */
+static QueueInfo *
+call_open_queue(QueueCall *call, const char *name, int privilege, const char *action)
+{
+	QueueInfo  *q;
+
+	call_begin(call);
+	q = queue_lookup(name, false);
+	if (privilege == 0)
+	{
+		if (!queue_has_any_right(q, queue_current_caller))
+			queue_check_rights(q, QUEUE_PRIV_ADMIN, action);
+	}
+	else
+		queue_check_rights(q, privilege, action);
+	return q;
+}
+
 void
 queue_spi_exec(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only,
 			   long count, int expected)
@@ -205,9 +227,7 @@ outbox_delete_queue(PG_FUNCTION_ARGS)
 	QueueCall	call;
 	QueueInfo  *q;
 
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_ADMIN, "delete_queue");
+	q = call_open_queue(&call, name, QUEUE_PRIV_ADMIN, "delete_queue");
 	queue_drop(q);
 	call_end(&call);
 	PG_RETURN_VOID();
@@ -224,10 +244,7 @@ outbox_get_queue_attributes(PG_FUNCTION_ARGS)
 	Jsonb	   *attrs;
 	Jsonb	   *result;
 
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	if (!queue_has_any_right(q, queue_current_caller))
-		queue_check_rights(q, QUEUE_PRIV_ADMIN, "get_queue_attributes");
+	q = call_open_queue(&call, name, 0, "get_queue_attributes");
 	attrs = queue_get_attributes(q, names);
 	result = SPI_palloc(VARSIZE(attrs));
 	memcpy(result, attrs, VARSIZE(attrs));
@@ -244,9 +261,7 @@ outbox_set_queue_attributes(PG_FUNCTION_ARGS)
 	QueueCall	call;
 	QueueInfo  *q;
 
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_ADMIN, "set_queue_attributes");
+	q = call_open_queue(&call, name, QUEUE_PRIV_ADMIN, "set_queue_attributes");
 	queue_set_attributes(q, attributes);
 	call_end(&call);
 	PG_RETURN_VOID();
@@ -322,10 +337,7 @@ outbox_list_dead_letter_source_queues(PG_FUNCTION_ARGS)
 	uint64		i;
 
 	srf_begin(fcinfo, &store, &desc);
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	if (!queue_has_any_right(q, queue_current_caller))
-		queue_check_rights(q, QUEUE_PRIV_ADMIN, "list_dead_letter_source_queues");
+	q = call_open_queue(&call, name, 0, "list_dead_letter_source_queues");
 	args[0] = CStringGetTextDatum(q->name);
 	rc = SPI_execute_with_args("SELECT queue_name FROM outbox.queue WHERE dead_letter_queue = $1"
 							   " ORDER BY queue_name COLLATE \"C\"", 1, argtypes, args, NULL, true, 0);
@@ -351,9 +363,7 @@ outbox_purge_queue(PG_FUNCTION_ARGS)
 	QueueInfo  *q;
 	int64		purged;
 
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_PURGE, "purge_queue");
+	q = call_open_queue(&call, name, QUEUE_PRIV_PURGE, "purge_queue");
 	purged = queue_purge(q);
 	call_end(&call);
 	PG_RETURN_INT64(purged);
@@ -421,9 +431,7 @@ outbox_send_message(PG_FUNCTION_ARGS)
 	msg.dedup_id = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
 	msg.system_attributes = PG_ARGISNULL(6) ? NULL : PG_GETARG_JSONB_P(6);
 
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_SEND, "send_message");
+	q = call_open_queue(&call, name, QUEUE_PRIV_SEND, "send_message");
 	queue_prepare_message(q, &msg, &size);
 	sent = queue_send(q, &msg);
 	{
@@ -666,9 +674,7 @@ outbox_send_message_batch(PG_FUNCTION_ARGS)
 	}
 
 	srf_begin(fcinfo, &store, &desc);
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_SEND, "send_message_batch");
+	q = call_open_queue(&call, name, QUEUE_PRIV_SEND, "send_message_batch");
 	send_batch(q, msgs, n, store, desc);
 	call_end(&call);
 	return (Datum) 0;
@@ -691,11 +697,7 @@ outbox_send_message_bodies(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("\"message_bodies\" must not be null")));
-	bodies = PG_GETARG_ARRAYTYPE_P(1);
+	bodies = ARRAY_ARG(1, "message_bodies");
 	deconstruct_array(bodies, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	check_batch_size(n);
 	msgs = palloc0(sizeof(OutgoingMessage) * n);
@@ -713,9 +715,7 @@ outbox_send_message_bodies(PG_FUNCTION_ARGS)
 	}
 
 	srf_begin(fcinfo, &store, &desc);
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_SEND, "send_message_bodies");
+	q = call_open_queue(&call, name, QUEUE_PRIV_SEND, "send_message_bodies");
 	if (q->is_fifo && q->content_based_dedup == false)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -772,9 +772,7 @@ outbox_receive_message(PG_FUNCTION_ARGS)
 	}
 
 	srf_begin(fcinfo, &store, &desc);
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_RECEIVE, "receive_message");
+	q = call_open_queue(&call, name, QUEUE_PRIV_RECEIVE, "receive_message");
 	if (PG_ARGISNULL(2))
 		req.visibility_timeout = q->visibility_timeout;
 	if (PG_ARGISNULL(3))
@@ -798,9 +796,7 @@ outbox_delete_message(PG_FUNCTION_ARGS)
 	QueueCall	call;
 	QueueInfo  *q;
 
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_DELETE, "delete_message");
+	q = call_open_queue(&call, name, QUEUE_PRIV_DELETE, "delete_message");
 	(void) queue_delete_message(q, handle);
 	call_end(&call);
 	PG_RETURN_VOID();
@@ -826,9 +822,7 @@ outbox_delete_message_batch(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("invalid \"receipt_handles\": element %d is null", i + 1)));
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_DELETE, "delete_message_batch");
+	q = call_open_queue(&call, name, QUEUE_PRIV_DELETE, "delete_message_batch");
 	{
 		char	  **texts = palloc(sizeof(char *) * Max(n, 1));
 
@@ -850,9 +844,7 @@ outbox_change_message_visibility(PG_FUNCTION_ARGS)
 	QueueCall	call;
 	QueueInfo  *q;
 
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_RECEIVE, "change_message_visibility");
+	q = call_open_queue(&call, name, QUEUE_PRIV_RECEIVE, "change_message_visibility");
 	queue_change_visibility(q, handle, timeout);
 	call_end(&call);
 	PG_RETURN_VOID();
@@ -873,9 +865,7 @@ outbox_change_message_visibility_batch(PG_FUNCTION_ARGS)
 	QueueInfo  *q;
 
 	deconstruct_array(handles, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_RECEIVE, "change_message_visibility_batch");
+	q = call_open_queue(&call, name, QUEUE_PRIV_RECEIVE, "change_message_visibility_batch");
 	for (i = 0; i < n; i++)
 	{
 		if (nulls[i])
@@ -899,9 +889,7 @@ grant_or_revoke(FunctionCallInfo fcinfo, bool is_grant)
 	QueueCall	call;
 	QueueInfo  *q;
 
-	call_begin(&call);
-	q = queue_lookup(name, false);
-	queue_check_rights(q, QUEUE_PRIV_ADMIN, is_grant ? "grant_queue" : "revoke_queue");
+	q = call_open_queue(&call, name, QUEUE_PRIV_ADMIN, is_grant ? "grant_queue" : "revoke_queue");
 	queue_grant(q, privileges, grantee, is_grant);
 	call_end(&call);
 	PG_RETURN_VOID();

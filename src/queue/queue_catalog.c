@@ -557,6 +557,15 @@ queue_create(const char *name, Jsonb *attributes, bool unlogged, Jsonb *tags)
 		return CStringGetTextDatum(queue_arn(name));
 	}
 
+	/*
+	 * A new queue gets the default of every attribute not given, and the
+	 * default DeduplicationScope ("queue") does not allow perMessageGroupId.
+	 */
+	if (fifo && a.throughput_per_group && !a.dedup_scope_group)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"FifoThroughputLimit\": \"perMessageGroupId\" requires \"DeduplicationScope\" \"messageGroup\"")));
+
 	if (a.maximum_message_size > outbox_max_message_size_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -637,6 +646,9 @@ queue_set_attributes(QueueInfo *q, Jsonb *attributes)
 				 errhint("Raise \"pg_outbox.max_message_size\" to allow larger messages.")));
 	if ((a.given & QATTR_REDRIVE) && a.dead_letter_queue)
 		queue_check_dead_letter_target(q, a.dead_letter_queue);
+	/* what the old period expired stays expired (queue_expire_before) */
+	if ((a.given & QATTR_RETENTION) && a.retention_seconds > q->retention_seconds)
+		queue_expire_before(q, outbox_now() - (int64) q->retention_seconds * USECS_PER_SEC);
 	attrs_merge_current(&a, q);
 	if (q->is_fifo && a.throughput_per_group && !a.dedup_scope_group)
 		ereport(ERROR,

@@ -17,6 +17,8 @@
  * looks at the head of each queue (cheap: it starts at the low-water mark),
  * and every FULL_SWEEP_INTERVAL_S a full sweep finds the rest.  The first
  * call in a session (outbox.run_queue_maintenance() by hand) sweeps fully.
+ * Raising a queue's MessageRetentionPeriod first deletes what the old one
+ * had expired (queue_expire_before), so nothing expired comes back.
  *
  * Counters.  Each queue's Approximate* counters are recounted when due
  * (queue_stats.c), catching up with what time alone changed.
@@ -123,6 +125,32 @@ expire_queue_head(QueueInfo *q, TimestampTz now)
 	values[2] = Int32GetDatum(HEAD_WINDOW);
 	values[3] = TimestampTzGetDatum(now - (int64) q->retention_seconds * USECS_PER_SEC);
 	queue_spi_exec(plan[q->is_unlogged], values, NULL, false, 0, SPI_OK_DELETE);
+	if (SPI_processed > 0)
+		queue_stats_note_recount(q);
+	return (int64) SPI_processed;
+}
+
+/*
+ * Delete every message of q enqueued at or before "before", waiting for
+ * rows a receiver holds.  set_queue_attributes calls it before it raises
+ * MessageRetentionPeriod, so that a message already past the old period
+ * stays expired (receives filter on the current period, and would
+ * otherwise deliver it again).
+ */
+int64
+queue_expire_before(QueueInfo *q, TimestampTz before)
+{
+	Oid			argtypes[2] = {INT4OID, TIMESTAMPTZOID};
+	Datum		values[2];
+	int			rc;
+
+	values[0] = Int32GetDatum(q->queue_id);
+	values[1] = TimestampTzGetDatum(before);
+	rc = SPI_execute_with_args(psprintf("DELETE FROM %s WHERE queue_id = $1 AND enqueued_at <= $2",
+										QUEUE_TABLE(q->is_unlogged)),
+							   2, argtypes, values, NULL, false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed > 0)
 		queue_stats_note_recount(q);
 	return (int64) SPI_processed;

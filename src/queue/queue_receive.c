@@ -19,12 +19,14 @@
  *
  * FIFO queues.  Order within a message group and "one group, one consumer":
  * the first live message of a group (its head) decides for the group.  If
- * the head is in flight or delayed, the group is blocked.  A receiver
- * scans heads in message order, takes a transaction-scoped lock on each
- * candidate group (try-lock: a group being received by someone else is
- * skipped, never waited for), then locks the group's first messages FOR
- * UPDATE -- which re-reads rows another receiver changed meanwhile -- and
- * delivers them in order up to the first one that is not visible.  Groups
+ * the head is in flight or delayed, the group is blocked; so it is if a
+ * later message is still in flight after the head became visible again
+ * (group_has_message_in_flight).  A receiver scans heads in message order,
+ * takes a transaction-scoped lock on each candidate group (try-lock: a
+ * group being received by someone else is skipped, never waited for),
+ * then locks the group's first messages FOR UPDATE -- which re-reads rows
+ * another receiver changed meanwhile -- and delivers them in order up to
+ * the first one that is not visible.  Groups
  * are served in the order of their heads, so a backlogged group does not
  * starve groups whose messages came later.
  *
@@ -298,6 +300,7 @@ receive_standard(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 	SPIPlanPtr *plan = &std_receive_plan[q->is_unlogged];
 	int			rounds;
 	int			start = out->delivered;
+	int64		scan_from;
 
 	if (*plan == NULL)
 	{
@@ -325,8 +328,14 @@ receive_standard(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 
 	dlq = dead_letter_queue(q, &max_receive_count);
 	queue_cursor_advance(q);
+	scan_from = queue_cursor_low(q);
 
-	/* A round that moved messages to the dead-letter queue leaves room: refill. */
+	/*
+	 * A round that moved messages to the dead-letter queue leaves room:
+	 * refill.  The next round starts after the last message this one picked,
+	 * or a message just delivered with a visibility timeout of 0 (visible
+	 * again at once) would be picked, and returned, a second time.
+	 */
 	for (rounds = 0; rounds < 10 && out->delivered - start < max; rounds++)
 	{
 		Datum		values[8];
@@ -343,7 +352,7 @@ receive_standard(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 		values[4] = TimestampTzGetDatum(now + (int64) visibility * USECS_PER_SEC);
 		values[5] = Int64GetDatum(queue_new_receipt_base());
 		values[6] = Int32GetDatum(max_receive_count);
-		values[7] = Int64GetDatum(queue_cursor_low(q));
+		values[7] = Int64GetDatum(scan_from);
 		queue_spi_exec(*plan, values, NULL, false, 0, SPI_OK_SELECT);
 
 		tuptable = SPI_tuptable;
@@ -353,7 +362,10 @@ receive_standard(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 		{
 			bool		isnull;
 			HeapTuple	tup = tuptable->vals[i];
+			int64		msg_id = DatumGetInt64(SPI_getbinval(tup, tuptable->tupdesc, COL_MSG_ID, &isnull));
 
+			if (msg_id >= scan_from)
+				scan_from = msg_id + 1;
 			if (DatumGetBool(SPI_getbinval(tup, tuptable->tupdesc, COL_TO_DLQ, &isnull)))
 				to_move[n_move++] = DatumGetInt64(SPI_getbinval(tup, tuptable->tupdesc, COL_MSG_ID, &isnull));
 			else
@@ -415,6 +427,56 @@ deliver_ids(ReceiveOutput *out, int64 *ids, int n, int32 visibility, TimestampTz
 }
 
 /*
+ * Whether a received message of the group is in flight, given the first
+ * "window" rows of the group (msg_id, visible, alive, receive_count, in
+ * msg_id order) as collect_group read them.  Only if every row of a full
+ * window was received before does the rest of the received prefix need a
+ * look of its own; that is rare (a long batch partly made visible again).
+ */
+static bool
+group_has_message_in_flight(QueueInfo *q, const char *group_id, SPITupleTable *rows,
+							uint64 nrows, int window, TimestampTz now)
+{
+	uint64		i;
+	int64		last = 0;
+	Oid			argtypes[5] = {INT4OID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[5];
+	int			rc;
+
+	for (i = 0; i < nrows; i++)
+	{
+		HeapTuple	tup = rows->vals[i];
+		bool		isnull;
+		bool		visible = DatumGetBool(SPI_getbinval(tup, rows->tupdesc, 2, &isnull));
+		bool		alive = DatumGetBool(SPI_getbinval(tup, rows->tupdesc, 3, &isnull));
+		int32		count = DatumGetInt32(SPI_getbinval(tup, rows->tupdesc, 4, &isnull));
+
+		if (!alive)
+			continue;
+		if (count == 0)
+			return false;		/* the end of the received prefix */
+		if (!visible)
+			return true;
+		last = DatumGetInt64(SPI_getbinval(tup, rows->tupdesc, 1, &isnull));
+	}
+	if (nrows < (uint64) window)
+		return false;
+
+	values[0] = Int32GetDatum(q->queue_id);
+	values[1] = CStringGetTextDatum(group_id);
+	values[2] = Int64GetDatum(last);
+	values[3] = TimestampTzGetDatum(now);
+	values[4] = TimestampTzGetDatum(now - (int64) q->retention_seconds * USECS_PER_SEC);
+	rc = SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE queue_id = $1 AND group_id = $2 AND msg_id > $3"
+										" AND receive_count > 0 AND visible_at > $4 AND enqueued_at > $5 LIMIT 1",
+										QUEUE_TABLE(q->is_unlogged)),
+							   5, argtypes, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	return SPI_processed > 0;
+}
+
+/*
  * Lock group "group_id" and collect its deliverable prefix into ids[].
  * Returns the number collected (at most room).
  */
@@ -428,6 +490,8 @@ collect_group(QueueInfo *q, QueueInfo *dlq, int32 max_receive_count, const char 
 	int			n_move = 0;
 	int			n = 0;
 	uint64		i;
+	SPITupleTable *rows;
+	uint64		nrows;
 
 	if (!try_lock_group(q, group_id))
 		return 0;
@@ -449,11 +513,24 @@ collect_group(QueueInfo *q, QueueInfo *dlq, int32 max_receive_count, const char 
 	values[4] = Int32GetDatum(room + 10);
 	queue_spi_exec(*plan, values, NULL, false, 0, SPI_OK_SELECT);
 
-	to_move = palloc(sizeof(int64) * (SPI_processed + 1));
-	for (i = 0; i < SPI_processed && n < room; i++)
+	/*
+	 * The head decides for the group, but a message after a visible head can
+	 * still be in flight: of a batch a1..a3, a2 alone timed out or was made
+	 * visible.  The group stays blocked until a3 is done too (SQS edge case:
+	 * a2 and a3 go back before a4, and never to two consumers at once).
+	 * Messages are received in group order, so such a message is among the
+	 * received prefix of the group: look there.
+	 */
+	rows = SPI_tuptable;
+	nrows = SPI_processed;
+	if (group_has_message_in_flight(q, group_id, rows, nrows, room + 10, now))
+		return 0;
+
+	to_move = palloc(sizeof(int64) * (nrows + 1));
+	for (i = 0; i < nrows && n < room; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
+		HeapTuple	tup = rows->vals[i];
+		TupleDesc	desc = rows->tupdesc;
 		bool		isnull;
 		int64		msg_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 		bool		visible = DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
