@@ -122,7 +122,7 @@ echo "  p50 ${P50} ms  p90 ${P90} ms  p99 ${P99} ms  max ${PMAX} ms"
 echo
 echo "== idle cost: 50 sessions long-polling an empty queue for 10 s"
 for i in $(seq 1 50); do
-	$PSQL -d bench -c "SELECT count(*) FROM outbox.receive_message('bench-idle', 1, 30, 15)" >/dev/null &
+	$PSQL -d bench -c "SELECT count(*) FROM outbox.receive_message('bench-idle', 1, 30, 20)" >/dev/null &
 done
 sleep 3
 PIDS=$($PSQL -d bench -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE query LIKE '%bench-idle%' AND pid <> pg_backend_pid()")
