@@ -81,8 +81,8 @@ ROLLBACK;
 SELECT message_id IS NOT NULL AS sent FROM outbox.send_message('ff-d.fifo', 'kept', message_group_id => 'x', message_deduplication_id => 'd-2');
 SELECT body FROM outbox.receive_message('ff-d.fifo', 10) WHERE message_group_id = 'x';
 
--- content-based deduplication: SHA-256 of the body only (attributes do not count); an explicit id wins
--- (the MessageDeduplicationId attribute of a content-deduplicated message is not shown; see the report)
+-- content-based deduplication: SHA-256 of the body only (attributes do not count); an explicit id wins;
+-- the hex SHA-256 is the message's MessageDeduplicationId
 SELECT outbox.create_queue('ff-c.fifo', '{"FifoQueue": true, "ContentBasedDeduplication": true}') LIKE '%.fifo' AS created;
 SELECT message_id AS c_id FROM outbox.send_message('ff-c.fifo', 'same body', message_group_id => 'g') \gset
 SELECT message_id = :'c_id' AS duplicate FROM outbox.send_message('ff-c.fifo', 'same body', message_group_id => 'g',

@@ -14,7 +14,7 @@ BEGIN
   RETURN 'ok';
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
-  RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || substring(detail FROM '^(\S+ needs the "\w+" privilege)') || ']', '');
+  RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || substring(detail FROM '^(\S+ needs (the "\w+" privilege|a privilege))') || ']', '');
 END $$;
 GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
 -- depth(queue): its live messages as visible/in flight/delayed, counted from
@@ -60,6 +60,7 @@ SELECT pg_temp.err($$SELECT * FROM outbox.receive_message('qr-q')$$) AS receive;
 SELECT pg_temp.err($$SELECT outbox.purge_queue('qr-q')$$) AS purge;
 SELECT pg_temp.err($$SELECT outbox.set_queue_attributes('qr-q', '{"VisibilityTimeout": 1}')$$) AS set_attributes;
 SELECT pg_temp.err($$SELECT outbox.get_queue_attributes('qr-q')$$) AS get_attributes;
+SELECT pg_temp.err($$SELECT * FROM outbox.list_dead_letter_source_queues('qr-q')$$) AS list_sources;
 SELECT pg_temp.err($$SELECT outbox.delete_queue('qr-q')$$) AS delete_queue;
 SELECT pg_temp.err($$SELECT outbox.grant_queue('qr-q', '{send}', 'regress_qr_worker')$$) AS grant_self;
 SELECT pg_temp.err($$SELECT * FROM outbox.send_message_batch('qr-q', '[{"Id": "a", "MessageBody": "x"}]')$$) AS send_batch;

@@ -171,6 +171,7 @@ extern Jsonb *queue_format_attributes(QueueInfo *queue, int64 counters[3], Array
 extern bool queue_attributes_match(QueueInfo *queue, QueueAttrs *attrs);
 
 /* queue_acl.c */
+extern void queue_check_any_right(QueueInfo *q, const char *action);
 extern void queue_check_rights(QueueInfo *queue, int privilege, const char *action);
 extern void queue_cache_remember_rights(const char *name, Oid role, int rights);
 extern bool queue_has_any_right(QueueInfo *queue, Oid role);

@@ -125,6 +125,23 @@ queue_check_rights(QueueInfo *q, int privilege, const char *action)
 					 GetUserNameFromId(queue_current_caller, false))));
 }
 
+/*
+ * For what any right allows (reading attributes, listing dead-letter
+ * sources): the caller must hold at least one right on the queue.
+ */
+void
+queue_check_any_right(QueueInfo *q, const char *action)
+{
+	if (rights_of(q, queue_current_caller) != 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for queue \"%s\"", q->name),
+			 errdetail("%s needs a privilege on the queue, any of send, receive, delete, purge or admin; role \"%s\" has none.",
+					   action, GetUserNameFromId(queue_current_caller, false)),
+			 errhint("The queue's owner can grant one with outbox.grant_queue.")));
+}
+
 int
 queue_parse_privileges(ArrayType *privileges)
 {

@@ -75,10 +75,7 @@ call_open_queue(QueueCall *call, const char *name, int privilege, const char *ac
 	call_begin(call);
 	q = queue_lookup(name, false);
 	if (privilege == 0)
-	{
-		if (!queue_has_any_right(q, queue_current_caller))
-			queue_check_rights(q, QUEUE_PRIV_ADMIN, action);
-	}
+		queue_check_any_right(q, action);
 	else
 		queue_check_rights(q, privilege, action);
 	return q;

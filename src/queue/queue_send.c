@@ -16,9 +16,10 @@
  *	   upserts the group's row in outbox.fifo_group, which holds that row's
  *	   lock until commit; a concurrent send to the same group waits for it,
  *	   and only then draws its number.  Groups do not wait for each other.
- *  2. Exactly-once within five minutes: the deduplication id (or SHA-256 of
- *	   the body) is inserted into outbox.fifo_dedup; a conflicting row that
- *	   has not expired makes the send a duplicate, which succeeds and
+ *  2. Exactly-once within five minutes: the deduplication id (or the hex
+ *	   SHA-256 of the body, which then becomes the message's deduplication
+ *	   id, as in SQS) is inserted into outbox.fifo_dedup; a conflicting row
+ *	   that has not expired makes the send a duplicate, which succeeds and
  *	   returns the original MessageId and SequenceNumber without enqueuing.
  *	   A concurrent duplicate waits on the unique index for the first
  *	   sender's transaction and then sees its row -- or, if that one rolled
@@ -164,6 +165,8 @@ fifo_claim(QueueInfo *q, OutgoingMessage *msg, TimestampTz now, bool *duplicate)
 		dedup = palloc(len * 2 + 1);
 		hex_encode(VARDATA_ANY(digest), len, dedup);
 		dedup[len * 2] = '\0';
+		/* the message keeps it: receives show it as MessageDeduplicationId */
+		msg->dedup_id = dedup;
 	}
 
 	msg_id = next_msg_id(q);
