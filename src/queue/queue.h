@@ -157,7 +157,8 @@ extern const char *queue_name_from_arn_checked(const char *name_or_arn, const ch
 extern void queue_catalog_init(void);
 extern void queue_ensure_installation(void);
 extern const unsigned char *queue_installation_secret(void);
-extern Datum queue_create(const char *name, Jsonb *attributes, bool unlogged, Jsonb *tags);
+extern Datum queue_create(const char *name, Jsonb *attributes, bool unlogged, bool unlogged_given,
+						  Jsonb *tags);
 extern void queue_drop(QueueInfo *queue);
 extern void queue_set_attributes(QueueInfo *queue, Jsonb *attributes);
 extern Jsonb *queue_get_attributes(QueueInfo *queue, ArrayType *names);

@@ -191,7 +191,9 @@ COMMENT ON TYPE outbox.message_move_task_info IS 'A dead-letter redrive task, as
 
 -- Queue management
 
-CREATE FUNCTION outbox.create_queue(queue_name text, attributes jsonb DEFAULT '{}', unlogged boolean DEFAULT false, tags jsonb DEFAULT '{}')
+-- unlogged NULL (the default) means "not given": false for a new queue, and
+-- not compared with an existing one (CreateQueue compares only what is given).
+CREATE FUNCTION outbox.create_queue(queue_name text, attributes jsonb DEFAULT '{}', unlogged boolean DEFAULT NULL, tags jsonb DEFAULT '{}')
     RETURNS text AS 'MODULE_PATHNAME', 'outbox_create_queue' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.create_queue(text, jsonb, boolean, jsonb) IS
   'CreateQueue: create a queue (idempotent when the given attributes match); returns the queue ARN';

@@ -209,7 +209,7 @@ outbox_create_queue(PG_FUNCTION_ARGS)
 	text	   *result;
 
 	call_begin(&call);
-	arn = queue_create(name, attributes, unlogged, tags);
+	arn = queue_create(name, attributes, unlogged, !PG_ARGISNULL(2), tags);
 	result = (text *) SPI_palloc(VARSIZE_ANY(DatumGetPointer(arn)));
 	memcpy(result, DatumGetPointer(arn), VARSIZE_ANY(DatumGetPointer(arn)));
 	call_end(&call);

@@ -518,7 +518,7 @@ attrs_merge_current(QueueAttrs *a, QueueInfo *q)
 }
 
 Datum
-queue_create(const char *name, Jsonb *attributes, bool unlogged, Jsonb *tags)
+queue_create(const char *name, Jsonb *attributes, bool unlogged, bool unlogged_given, Jsonb *tags)
 {
 	static SPIPlanPtr plan = NULL;
 	QueueAttrs	a;
@@ -549,7 +549,8 @@ queue_create(const char *name, Jsonb *attributes, bool unlogged, Jsonb *tags)
 	existing = queue_lookup(name, true);
 	if (existing)
 	{
-		if (existing->is_unlogged != unlogged || !queue_attributes_match(existing, &a))
+		/* like the attributes, "unlogged" is compared only when it is given */
+		if ((unlogged_given && existing->is_unlogged != unlogged) || !queue_attributes_match(existing, &a))
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("queue \"%s\" already exists with different attributes", name),
