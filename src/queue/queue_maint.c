@@ -182,11 +182,12 @@ expire_messages(const char *table, TimestampTz now)
 
 /* Move one batch of one redrive task; returns messages moved. */
 static int64
-advance_move_task(Datum handle, QueueInfo *src, const char *destination, int64 last_msg_id,
+advance_move_task(QueueInfo *src, const char *destination, int64 last_msg_id,
 				  int64 next_msg_id, int rate, TimestampTz now, char **failure)
 {
 	Oid			argtypes[5] = {INT4OID, INT8OID, INT8OID, INT4OID, TEXTOID};
 	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	int64		moved = 0;
 	uint64		i;
 	int			rc;
@@ -198,14 +199,13 @@ advance_move_task(Datum handle, QueueInfo *src, const char *destination, int64 l
 	values[1] = Int64GetDatum(next_msg_id);
 	values[2] = Int64GetDatum(last_msg_id);
 	values[3] = Int32GetDatum(rate);
+	values[4] = destination ? CStringGetTextDatum(destination) : (Datum) 0;
+	nulls[4] = destination ? ' ' : 'n';
 	rc = SPI_execute_with_args(psprintf("SELECT DISTINCT coalesce($5, system_attributes->>'DeadLetterQueueSourceArn') FROM"
 										" (SELECT system_attributes FROM %s WHERE queue_id = $1 AND msg_id >= $2 AND msg_id <= $3"
 										" ORDER BY msg_id LIMIT $4) b",
 										QUEUE_TABLE(src->is_unlogged)),
-							   5, argtypes,
-							   (Datum[]) {values[0], values[1], values[2], values[3],
-								   destination ? CStringGetTextDatum(destination) : (Datum) 0},
-							   destination ? "     " : "    n", true, 0);
+							   5, argtypes, values, nulls, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 	targets = SPI_tuptable;
@@ -266,7 +266,6 @@ advance_move_task(Datum handle, QueueInfo *src, const char *destination, int64 l
 		queue_stats_note(dst, (int64) SPI_processed, 0, 0);
 		queue_wake_at_commit(dst->queue_id);
 	}
-	(void) handle;
 	return moved;
 }
 
@@ -312,7 +311,7 @@ run_move_tasks(TimestampTz now)
 		if (src == NULL)
 			failure = psprintf("source queue \"%s\" does not exist", source);
 		else
-			moved = advance_move_task(handle, src, destination, last_msg_id, next_msg_id, rate, now, &failure);
+			moved = advance_move_task(src, destination, last_msg_id, next_msg_id, rate, now, &failure);
 
 		if (failure)
 			status = "FAILED";
