@@ -373,7 +373,7 @@ parse_message_attributes(Jsonb *attributes, int *count, int64 *size)
 						 errmsg("invalid message attribute \"%s\": \"BinaryValue\" is only for Binary attributes", name)));
 			e->value = sv->val.string.val;
 			e->value_len = sv->val.string.len;
-			check_message_chars(e->value, e->value_len, "message_attributes");
+			check_message_chars(e->value, e->value_len, psprintf("message_attributes.%s", name));
 			if (e->type[0] == 'N')
 				check_number_value(name, pnstrdup(e->value, e->value_len));
 		}
