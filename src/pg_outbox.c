@@ -158,21 +158,30 @@ _PG_init(void)
 							   PGC_SUSET, 0,
 							   check_account_id, NULL, NULL);
 
-	DefineCustomIntVariable("pg_outbox.max_queues",
-							"Most queues whose receive position is kept in shared memory.",
-							"Queues beyond this still work, but a long-running transaction elsewhere slows their receives.",
-							&outbox_max_queues,
-							4096, 16, 1000000,
-							PGC_POSTMASTER, 0,
-							NULL, NULL, NULL);
+	/*
+	 * Shared-memory sizes can only be defined while preloading: a library
+	 * loaded later (no shared_preload_libraries, e.g. a managed service)
+	 * may not create PGC_POSTMASTER settings, and has no shared memory to
+	 * size anyway.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomIntVariable("pg_outbox.max_queues",
+								"Most queues whose receive position is kept in shared memory.",
+								"Queues beyond this still work, but a long-running transaction elsewhere slows their receives.",
+								&outbox_max_queues,
+								4096, 16, 1000000,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
 
-	DefineCustomIntVariable("pg_outbox.max_databases",
-							"Most databases the pg_outbox launcher serves at once.",
-							"Each served database uses one background worker (its scheduler).",
-							&outbox_max_databases,
-							16, 1, 1024,
-							PGC_POSTMASTER, 0,
-							NULL, NULL, NULL);
+		DefineCustomIntVariable("pg_outbox.max_databases",
+								"Most databases the pg_outbox launcher serves at once.",
+								"Each served database uses one background worker (its scheduler).",
+								&outbox_max_databases,
+								16, 1, 1024,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
+	}
 
 	DefineCustomStringVariable("pg_outbox.databases",
 							   "Databases the pg_outbox launcher serves; empty means every database.",
