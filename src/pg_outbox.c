@@ -18,6 +18,8 @@
  */
 #include "pg_outbox.h"
 
+#include "pattern/pattern.h"
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -213,6 +215,14 @@ _PG_init(void)
 							&outbox_maintenance_interval,
 							1000, 10, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_outbox.max_event_pattern_length",
+							"Longest accepted event pattern, in characters of compact JSON.",
+							"EventBridge's default quota is 2048.",
+							&outbox_max_event_pattern_length,
+							2048, 2, 1024 * 1024,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_outbox");
