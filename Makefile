@@ -9,7 +9,7 @@
 EXTENSION  = pg_outbox
 EXTVERSION = 0.1.0
 
-.PHONY: demo test bench checkver
+.PHONY: demo test bench fuzz checkver
 .DEFAULT_GOAL := all
 
 demo:
@@ -20,6 +20,9 @@ test:
 
 bench:
 	bash test/bench/run.sh
+
+fuzz:
+	bash test/fuzz/run.sh
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)

@@ -641,6 +641,8 @@ compile_or(CompileCtx *c, List *keys, JsonbValue *value, int *combos)
 
 		if (!jbv_is_object(b))
 			bad(c, orkeys, "$or must hold only objects, found %s", jbv_type_name(b));
+		if (JsonContainerSize(b->val.binary.data) == 0)
+			bad(c, orkeys, "empty objects are not allowed");
 		result = list_concat(result, compile_object(c, keys, b->val.binary.data, true, &bc));
 		*combos += bc;
 		if (list_length(result) > PATTERN_MAX_BRANCHES)
