@@ -9,7 +9,7 @@
 EXTENSION  = pg_outbox
 EXTVERSION = 0.1.0
 
-.PHONY: demo test bench fuzz checkver
+.PHONY: demo test bench bench-patterns fuzz checkver
 .DEFAULT_GOAL := all
 
 demo:
@@ -20,6 +20,9 @@ test:
 
 bench:
 	bash test/bench/run.sh
+
+bench-patterns:
+	bash test/bench/patterns.sh
 
 fuzz:
 	bash test/fuzz/run.sh

@@ -770,10 +770,45 @@ check_sns_keys(CompileCtx *c, List *dnf)
 	}
 }
 
+/*
+ * How a step sorts: steps every predicate of which is indexed (exact,
+ * prefix, suffix, equals-ignore-case, numeric, cidr) first, then steps with
+ * a predicate tested one by one (anything-but, wildcard, exists), then
+ * exists:false.  A selective indexed step near the start of a sub-pattern
+ * keeps the states that carry the linear lists rarely reached.
+ */
+static int
+step_class(const PatStep *s)
+{
+	if (s->absent)
+		return 2;
+	for (int i = 0; i < s->npreds; i++)
+	{
+		switch (s->preds[i].op)
+		{
+			case PO_WILDCARD:
+			case PO_EXISTS:
+			case PO_NOT_VALUES:
+			case PO_NOT_PREFIX:
+			case PO_NOT_SUFFIX:
+			case PO_NOT_CI:
+			case PO_NOT_WILDCARD:
+				return 1;
+			default:
+				break;
+		}
+	}
+	return 0;
+}
+
 int
 pattern_compare_steps(const PatStep *sa, const PatStep *sb)
 {
-	int			r = strcmp(sa->display, sb->display);
+	int			r = step_class(sa) - step_class(sb);
+
+	if (r != 0)
+		return r;
+	r = strcmp(sa->display, sb->display);
 
 	if (r != 0)
 		return r;

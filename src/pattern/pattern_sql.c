@@ -93,7 +93,7 @@ cached_patterns(FunctionCallInfo fcinfo, PatternDialect dialect, bool is_array,
 {
 	FmgrInfo   *flinfo = fcinfo->flinfo;
 	PatternCache *c = flinfo->fn_extra;
-	struct varlena *raw = (struct varlena *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	struct varlena *raw;
 	MemoryContext old;
 	ErrorContextCallback errcb;
 	CompileErrorArg errarg = {argname, 0};
@@ -105,11 +105,17 @@ cached_patterns(FunctionCallInfo fcinfo, PatternDialect dialect, bool is_array,
 		c->stable = get_fn_expr_arg_stable(flinfo, 0);
 		flinfo->fn_extra = c;
 	}
-	else if (c->nsets > 0 && c->dialect == dialect && c->separately == separately &&
-			 (c->stable ||
-			  (VARSIZE_ANY(raw) == VARSIZE_ANY(c->key) &&
-			   memcmp(raw, c->key, VARSIZE_ANY(raw)) == 0)))
-		return c;
+	else if (c->nsets > 0 && c->dialect == dialect && c->separately == separately)
+	{
+		/* a stable argument is not even detoasted again */
+		if (c->stable)
+			return c;
+		raw = (struct varlena *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+		if (VARSIZE_ANY(raw) == VARSIZE_ANY(c->key) &&
+			memcmp(raw, c->key, VARSIZE_ANY(raw)) == 0)
+			return c;
+	}
+	raw = (struct varlena *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 
 	drop_cache(c);
 	old = MemoryContextSwitchTo(flinfo->fn_mcxt);

@@ -37,6 +37,42 @@ BEGIN
   RETURN '{' || array_to_string(parts, ',') || '}';
 END $$;
 
+-- a pattern that follows the grammar, with random operands (so many are
+-- valid and reach the matcher)
+CREATE FUNCTION pg_temp.fz_matcher() RETURNS text LANGUAGE sql VOLATILE AS $$
+  SELECT CASE floor(random() * 12)::int
+    WHEN 0 THEN pg_temp.fz_scalar()
+    WHEN 1 THEN '{"prefix":' || pg_temp.fz_scalar() || '}'
+    WHEN 2 THEN '{"suffix":{"equals-ignore-case":' || pg_temp.fz_scalar() || '}}'
+    WHEN 3 THEN '{"equals-ignore-case":' || pg_temp.fz_scalar() || '}'
+    WHEN 4 THEN '{"wildcard":' || pg_temp.fz_scalar() || '}'
+    WHEN 5 THEN '{"anything-but":' || pg_temp.fz_pick('["a","b"]', '[1,2]', '{"prefix":"a"}', '{"wildcard":"*a*"}', '{"equals-ignore-case":["A"]}', pg_temp.fz_scalar()) || '}'
+    WHEN 6 THEN '{"numeric":[">",' || pg_temp.fz_scalar() || ',"<=",' || pg_temp.fz_scalar() || ']}'
+    WHEN 7 THEN '{"numeric":["=",' || pg_temp.fz_scalar() || ']}'
+    WHEN 8 THEN '{"exists":' || pg_temp.fz_pick('true', 'false') || '}'
+    WHEN 9 THEN '{"cidr":' || pg_temp.fz_scalar() || '}'
+    WHEN 10 THEN '{"prefix":{"equals-ignore-case":' || pg_temp.fz_scalar() || '}}'
+    ELSE '"' || pg_temp.fz_pick('a', 'b', '10.0.0.1') || '"'
+  END $$;
+
+CREATE FUNCTION pg_temp.fz_pattern(depth int) RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE parts text[] := '{}'; r float8; m text[];
+BEGIN
+  FOR i IN 1 .. 1 + floor(random() * 3)::int LOOP
+    r := random();
+    IF depth > 0 AND r < 0.2 THEN
+      parts := parts || (pg_temp.fz_pick('"a"', '"b"', '"detail"') || ':' || pg_temp.fz_pattern(depth - 1));
+    ELSIF depth > 0 AND r < 0.3 THEN
+      parts := parts || ('"$or":[' || pg_temp.fz_pattern(depth - 1) || ',' || pg_temp.fz_pattern(depth - 1) || ']');
+    ELSE
+      m := '{}';
+      FOR j IN 1 .. 1 + floor(random() * 3)::int LOOP m := m || pg_temp.fz_matcher(); END LOOP;
+      parts := parts || (pg_temp.fz_pick('"a"', '"b"', '"c"', '"n"') || ':[' || array_to_string(m, ',') || ']');
+    END IF;
+  END LOOP;
+  RETURN '{' || array_to_string(parts, ',') || '}';
+END $$;
+
 -- a chain nested n deep: {"a":{"a":...[leaf]...}} or [[[...]]]
 CREATE FUNCTION pg_temp.fz_deep(n int, leaf text, arrays boolean) RETURNS text LANGUAGE sql AS $$
   SELECT CASE WHEN arrays THEN repeat('[', n) || leaf || repeat(']', n)
@@ -51,9 +87,13 @@ DECLARE
 BEGIN
   FOR i IN 1 .. iterations LOOP
     p := CASE WHEN random() < 0.05 THEN pg_temp.fz_deep(1 + floor(random() * 3000)::int, '["x"]', false)
+              WHEN random() < 0.6 THEN pg_temp.fz_pattern(1 + floor(random() * 3)::int)
               ELSE pg_temp.fz_json(1 + floor(random() * 6)::int) END;
     e := CASE WHEN random() < 0.05 THEN '{"a":' || pg_temp.fz_deep(1 + floor(random() * 3000)::int, '"x"', random() < 0.5) || '}'
               WHEN random() < 0.05 THEN '{"a":[' || (SELECT string_agg('{"a":[{"a":"x","b":1}]}', ',') FROM generate_series(1, 60)) || ']}'
+              WHEN random() < 0.5 THEN '{"a":' || pg_temp.fz_json(3) || ',"b":' || pg_temp.fz_json(2)
+                   || ',"c":' || pg_temp.fz_scalar() || ',"n":' || pg_temp.fz_scalar()
+                   || ',"detail":{"a":' || pg_temp.fz_json(2) || ',"b":' || pg_temp.fz_scalar() || '}}'
               ELSE pg_temp.fz_json(1 + floor(random() * 6)::int) END;
     t0 := clock_timestamp();
     BEGIN
