@@ -15,6 +15,9 @@
 # fsync and synchronous_commit stay on.  Figures print as they come, then a
 # summary.  Not part of `make test`; nothing here asserts timings.
 #
+# The pattern engine's benchmark (test/bench/patterns.sh) runs last, on the
+# same cluster.
+#
 # Settings (environment): BENCH_SECONDS (10) per point, BENCH_CLIENTS
 # ("1 2 4 8"), SOAK_SECONDS (120) with SOAK_EDGE_SECONDS (30) before and
 # after, SOAK_CLIENTS (4), LATENCY_ROUNDS (300).
@@ -185,3 +188,6 @@ for l in pg_outbox skip_locked_peer; do
 	b=$(phase_avg "$l" before); d=$(phase_avg "$l" during); a=$(phase_avg "$l" after)
 	echo "  soak, $l: before $b, during $d ($(ratio "$d" "$b")x), after $a scripts/s"
 done
+
+echo
+BENCH_CLUSTER_DIR=$DIR BENCH_PORT=$PORT bash test/bench/patterns.sh
