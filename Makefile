@@ -47,6 +47,8 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
 
 PG_CPPFLAGS = -I$(srcdir)/src
+# rebuild objects when a header changes (shared-memory layouts live in headers)
+autodepend = yes
 PG_CFLAGS = $(OUTBOX_CFLAGS)
 
 # Suites; scripts/test.sh runs them against its own preloaded cluster.

@@ -217,6 +217,30 @@ _PG_init(void)
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("pg_outbox.max_workers",
+							"Pooled workers per database that run invocations and event source mappings.",
+							NULL,
+							&outbox_max_workers,
+							2, 1, OUTBOX_MAX_WORKERS_PER_DB,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_outbox.worker_idle_timeout",
+							"How long a pooled worker without work waits before it exits.",
+							NULL,
+							&outbox_worker_idle_timeout,
+							10, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_outbox.xmin_warning_age",
+							"Warn when a snapshot this old holds back the xmin horizon (0: never).",
+							NULL,
+							&outbox_xmin_warning_age,
+							600, 0, 86400 * 7,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("pg_outbox.max_event_pattern_length",
 							"Longest accepted event pattern, in characters of compact JSON.",
 							"EventBridge's default quota is 2048.",
@@ -234,4 +258,5 @@ _PG_init(void)
 	}
 
 	outbox_queue_init();
+	outbox_worker_init();
 }

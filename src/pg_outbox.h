@@ -25,6 +25,14 @@
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+#if PG_VERSION_NUM >= 160000
+#define outbox_proc_aclcheck(fn, role, mode) object_aclcheck(ProcedureRelationId, (fn), (role), (mode))
+#define outbox_proc_ownercheck(fn, role) object_ownercheck(ProcedureRelationId, (fn), (role))
+#else
+#define outbox_proc_aclcheck(fn, role, mode) pg_proc_aclcheck((fn), (role), (mode))
+#define outbox_proc_ownercheck(fn, role) pg_proc_ownercheck((fn), (role))
+#endif
+
 #define OUTBOX_SCHEMA "outbox"
 
 /* GUC variables (defined in pg_outbox.c) */

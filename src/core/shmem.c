@@ -84,6 +84,14 @@ outbox_shmem_startup(void)
 			ConditionVariableInit(&OutboxShared->queue_wake[i]);
 			pg_atomic_init_u64(&OutboxShared->queue_generation[i], 0);
 		}
+		for (i = 0; i < outbox_max_databases; i++)
+		{
+			OutboxSchedulerSlot *slot = &OutboxShared->schedulers[i];
+
+			pg_atomic_init_u32(&slot->wake_on_send, 0);
+			for (int c = 0; c < 3; c++)
+				pg_atomic_init_u64(&slot->counters[c], 0);
+		}
 	}
 	queue_shared_shmem_init();
 	LWLockRelease(AddinShmemInitLock);

@@ -55,6 +55,7 @@
 #include "core/clock.h"
 #include "core/shmem.h"
 #include "queue/queue.h"
+#include "worker/worker.h"
 
 #define MAX_PENDING_WAKEUPS 16
 
@@ -123,6 +124,8 @@ queue_xact_callback(XactEvent event, void *arg)
 					wake_bucket_now(wake_bucket(pending_wakeups[i]));
 			}
 			n_pending_wakeups = 0;
+			/* event source mappings of this database consume at commit too */
+			outbox_worker_notify_send();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:

@@ -8,10 +8,18 @@
  * its database's slot (leaving at once if another scheduler holds it), and
  * clears the slot when it exits, however it exits.  It then loops:
  *
- *	  run due work  ->  sleep on the latch (pg_outbox.maintenance_interval)
+ *	  queue maintenance (every pg_outbox.maintenance_interval)
+ *	  -> look for work: due items, queues with event source mappings
+ *	     holding visible messages -> wake or start a pooled worker (pool.c)
+ *	  -> sleep on the latch until the next maintenance, the earliest due
+ *	     item, or a wake-up sent at commit
  *
- * Due work today is the queue room's maintenance (retention, deduplication
- * windows, redrive tasks: src/queue/queue_maint.c).  It runs through the
+ * The scheduler runs no user code itself: items and mapping batches run in
+ * the pooled workers.  Every minute it also looks at the xmin horizon and
+ * warns when an old snapshot keeps dead queue rows from being vacuumed.
+ *
+ * Queue maintenance (retention, deduplication windows, redrive tasks:
+ * src/queue/queue_maint.c) runs through the
  * SQL entry point outbox.run_queue_maintenance, which itself switches to the
  * extension owner for table access, so no user code runs here.  If the
  * extension is not installed in the database the scheduler exits cleanly
@@ -34,6 +42,7 @@
 
 #include "access/xact.h"
 #include "commands/extension.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -46,8 +55,9 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "core/clock.h"
 #include "core/shmem.h"
-#include "worker/worker.h"
+#include "worker/worker_int.h"
 
 PGDLLEXPORT void outbox_scheduler_main(Datum main_arg);
 
@@ -61,6 +71,7 @@ release_slot(int code, Datum arg)
 	SpinLockAcquire(&OutboxShared->scheduler_lock);
 	if (my_slot->pid == MyProcPid)
 	{
+		my_slot->latch = NULL;
 		my_slot->pid = 0;
 		my_slot->starting = false;
 		my_slot->last_exit = GetCurrentTimestamp();
@@ -85,6 +96,8 @@ claim_slot(Oid dboid)
 			break;				/* another scheduler serves this database */
 		slot->pid = MyProcPid;
 		slot->starting = false;
+		slot->latch = MyLatch;
+		slot->state_since = GetCurrentTimestamp();
 		my_slot = slot;
 		break;
 	}
@@ -92,31 +105,82 @@ claim_slot(Oid dboid)
 	return my_slot != NULL;
 }
 
+int			outbox_xmin_warning_age = 600;
+
 /*
- * One iteration of due work.  Returns false when the extension is not
- * installed in this database.
+ * Warn (at most every ten minutes) when a snapshot older than
+ * pg_outbox.xmin_warning_age holds back the xmin horizon: dead messages
+ * cannot be vacuumed meanwhile, and queue tables swell.
+ */
+static void
+check_xmin_horizon(void)
+{
+	static TimestampTz last_warning = 0;
+	TimestampTz now = GetCurrentTimestamp();
+	Datum		arg = Int32GetDatum(outbox_xmin_warning_age);
+	Oid			argtype = INT4OID;
+
+	if (outbox_xmin_warning_age <= 0 || now - last_warning < 600 * USECS_PER_SEC)
+		return;
+	if (SPI_execute_with_args("SELECT 'backend ' || pid || ' (' || coalesce(usename, '?') || ', '"
+							  " || coalesce(state, '?') || ')', extract(epoch FROM now() - xact_start)::bigint"
+							  " FROM pg_stat_activity WHERE backend_xmin IS NOT NULL AND pid <> pg_backend_pid()"
+							  " AND xact_start < now() - make_interval(secs => $1)"
+							  " UNION ALL SELECT 'prepared transaction ' || quote_literal(gid),"
+							  " extract(epoch FROM now() - prepared)::bigint FROM pg_prepared_xacts"
+							  " WHERE prepared < now() - make_interval(secs => $1)"
+							  " ORDER BY 2 DESC LIMIT 1",
+							  1, &argtype, &arg, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		char	   *who = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char	   *secs = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		last_warning = now;
+		ereport(WARNING,
+				(errmsg("pg_outbox: %s has held a snapshot for %s seconds; dead queue messages cannot be vacuumed meanwhile",
+						who, secs),
+				 errhint("End long transactions and idle-in-transaction sessions (see idle_in_transaction_session_timeout); queue tables grow until they end.")));
+	}
+}
+
+/*
+ * Look for work in one transaction: the earliest due item (*next_due) and
+ * whether a worker should run now.  Returns false when the extension is not
+ * installed.
  */
 static bool
-run_due_work(void)
+look_for_work(bool *work, TimestampTz *next_due, bool maintenance)
 {
 	bool		installed;
-	int			rc;
 
+	*work = false;
+	*next_due = DT_NOEND;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "pg_outbox: queue maintenance");
-
 	installed = OidIsValid(get_extension_oid("pg_outbox", true));
 	if (installed)
 	{
-		rc = SPI_execute("SELECT outbox.run_queue_maintenance(0.5)", false, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	}
+		bool		mappings;
 
+		if (maintenance)
+		{
+			pgstat_report_activity(STATE_RUNNING, "pg_outbox: queue maintenance");
+			worker_set_activity("queue maintenance");
+			if (SPI_execute("SELECT outbox.run_queue_maintenance(0.5)", false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "queue maintenance failed");
+			check_xmin_horizon();
+		}
+		pgstat_report_activity(STATE_RUNNING, "pg_outbox: looking for work");
+		*next_due = worker_next_due();
+		mappings = worker_have_mappings();
+		pg_atomic_write_u32(&my_slot->wake_on_send, mappings ? 1 : 0);
+		*work = *next_due <= outbox_now() ||
+			(mappings && worker_mapped_queues_have_messages());
+		worker_set_activity(NULL);
+	}
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -129,6 +193,7 @@ void
 outbox_scheduler_main(Datum main_arg)
 {
 	Oid			dboid = DatumGetObjectId(main_arg);
+	TimestampTz next_maintenance = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -137,6 +202,8 @@ outbox_scheduler_main(Datum main_arg)
 	if (!claim_slot(dboid))
 		proc_exit(0);
 	before_shmem_exit(release_slot, (Datum) 0);
+	for (int c = 0; c < 3; c++)
+		pg_atomic_write_u64(&my_slot->counters[c], 0);
 
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname("pg_outbox scheduler");
@@ -144,15 +211,35 @@ outbox_scheduler_main(Datum main_arg)
 
 	for (;;)
 	{
-		if (!run_due_work())
+		TimestampTz now = GetCurrentTimestamp();
+		TimestampTz next_due;
+		bool		maintenance = now >= next_maintenance;
+		bool		work;
+		long		timeout;
+
+		if (maintenance)
+			next_maintenance = now + (int64) outbox_maintenance_interval * 1000;
+		if (!look_for_work(&work, &next_due, maintenance))
 		{
 			ereport(DEBUG1,
 					(errmsg_internal("pg_outbox is not installed in this database; scheduler exits")));
 			proc_exit(0);
 		}
+		worker_pool_reap(my_slot);
+		if (work)
+			worker_pool_dispatch(my_slot);
 
+		now = GetCurrentTimestamp();
+		timeout = TimestampDifferenceMilliseconds(now, next_maintenance);
+		if (next_due != DT_NOEND && !work)
+		{
+			/* the test clock may run ahead of the real one */
+			TimestampTz clock = outbox_now();
+
+			timeout = Min(timeout, next_due <= clock ? 0 : TimestampDifferenceMilliseconds(clock, next_due));
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 outbox_maintenance_interval, PG_WAIT_EXTENSION);
+						 Max(timeout, 1), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)

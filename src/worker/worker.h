@@ -14,6 +14,22 @@
 #define OUTBOX_WORKER_H
 
 #include "datatype/timestamp.h"
+#include "port/atomics.h"
+#include "storage/latch.h"
+
+#define OUTBOX_MAX_WORKERS_PER_DB	16
+#define OUTBOX_ACTIVITY_LEN			64
+
+/* One pooled worker of a database (src/worker/pool.c). */
+typedef struct OutboxWorkerSlot
+{
+	pid_t		pid;			/* 0: free */
+	bool		starting;		/* registered, not yet running */
+	bool		idle;			/* waiting on its latch for work */
+	Latch	   *latch;
+	TimestampTz state_since;
+	char		activity[OUTBOX_ACTIVITY_LEN];
+} OutboxWorkerSlot;
 
 /* One scheduler slot per served database, in shared memory. */
 typedef struct OutboxSchedulerSlot
@@ -24,6 +40,12 @@ typedef struct OutboxSchedulerSlot
 	TimestampTz last_start;
 	TimestampTz last_exit;
 	TimestampTz last_warning;	/* last "no worker slot" warning */
+	Latch	   *latch;			/* the scheduler's, while it runs */
+	pg_atomic_uint32 wake_on_send;	/* event source mappings exist */
+	pg_atomic_uint64 counters[3];	/* items run, failed, retried */
+	TimestampTz state_since;
+	char		activity[OUTBOX_ACTIVITY_LEN];
+	OutboxWorkerSlot workers[OUTBOX_MAX_WORKERS_PER_DB];
 } OutboxSchedulerSlot;
 
 /* GUCs (pg_outbox.c) */
@@ -32,7 +54,15 @@ extern char *outbox_databases;
 extern int	outbox_launcher_interval;	/* ms */
 extern int	outbox_restart_interval;	/* s */
 extern int	outbox_maintenance_interval;	/* ms */
+extern int	outbox_max_workers;	/* pooled workers per database */
+extern int	outbox_worker_idle_timeout;	/* s */
+extern int	outbox_xmin_warning_age;	/* s */
 
 extern void outbox_worker_register_launcher(void);
+
+/* pool.c: for other rooms */
+extern void outbox_worker_notify_send(void);
+extern OutboxSchedulerSlot *outbox_worker_my_slot(void);
+extern void outbox_worker_init(void);
 
 #endif							/* OUTBOX_WORKER_H */

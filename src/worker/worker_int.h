@@ -1,0 +1,74 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker_int.h
+ *	  Declarations shared by the files of the worker room: calling user
+ *	  code, due items, event source mappings, the worker pool.
+ *
+ * Copyright (c) 2026, The pg_outbox developers
+ *
+ * IDENTIFICATION
+ *	  src/worker/worker_int.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef OUTBOX_WORKER_INT_H
+#define OUTBOX_WORKER_INT_H
+
+#include "utils/jsonb.h"
+
+#include "worker/worker.h"
+
+typedef struct WorkerFunctionConfig
+{
+	bool		exists;
+	int			timeout_seconds;
+	int			maximum_retry_attempts;
+	int			maximum_event_age_seconds;
+	char	   *on_success;		/* queue name or NULL */
+	char	   *on_failure;
+	int			reserved_concurrency;	/* -1: unreserved */
+} WorkerFunctionConfig;
+
+typedef struct WorkerCallResult
+{
+	bool		ok;
+	Jsonb	   *result;			/* NULL for void or null */
+	int			sqlerrcode;
+	char	   *message;
+} WorkerCallResult;
+
+/* invoke.c */
+extern void worker_check_handler(Oid fn, const char *field);
+extern char *worker_function_arn(Oid fn);
+extern char *worker_iso_time(TimestampTz t);
+extern void worker_function_config(Oid fn, WorkerFunctionConfig *cfg);
+extern void worker_call_function(Oid fn, Oid run_as, Jsonb *payload, int timeout_ms,
+								 WorkerCallResult *r);
+extern bool worker_error_is_retryable(int sqlerrcode);
+extern void worker_send_destination(const char *queue, Jsonb *record, Oid run_as);
+extern Jsonb *worker_destination_record(Oid fn, const char *request_id, const char *condition,
+										int invoke_count, Jsonb *payload, WorkerCallResult *r);
+
+/* due.c */
+extern char *worker_enqueue_invocation(Oid fn, Oid run_as, Jsonb *payload);
+extern bool worker_run_one_item(void);
+extern TimestampTz worker_next_due(void);
+
+/* mapping.c */
+extern int	worker_run_mappings(bool *more);
+extern bool worker_have_mappings(void);
+extern bool worker_mapped_queues_have_messages(void);
+
+/* pool.c: wake-ups, activity and per-database counters */
+extern void worker_wake_at_commit(void);
+extern void worker_note_wake_at(TimestampTz when);
+extern void worker_set_activity(const char *what);
+extern void worker_count(int what);
+extern void worker_pool_dispatch(OutboxSchedulerSlot *slot);
+extern void worker_pool_reap(OutboxSchedulerSlot *slot);
+
+#define WORKER_COUNT_RUN		0
+#define WORKER_COUNT_FAILED		1
+#define WORKER_COUNT_RETRIED	2
+
+#endif							/* OUTBOX_WORKER_INT_H */
