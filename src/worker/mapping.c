@@ -368,7 +368,8 @@ run_batch(Mapping *m)
 
 	if (received > 0)
 		worker_count(function_failed ? WORKER_COUNT_FAILED : WORKER_COUNT_RUN);
-	set_last_result(m, problem ? problem : "OK");
+	if (received > 0 || problem)
+		set_last_result(m, problem ? problem : "OK");
 	return received;
 }
 
@@ -524,13 +525,20 @@ outbox_create_event_source_mapping(PG_FUNCTION_ARGS)
 	report = parse_response_types(PG_GETARG_ARRAYTYPE_P(4));
 	enabled = PG_GETARG_BOOL(5);
 
-	/* the queue room reads its catalog through SPI */
-	SPI_connect();
-	q = queue_lookup(queue_name, false);
-	queue_current_caller = GetUserId();
-	queue_check_rights(q, QUEUE_PRIV_RECEIVE | QUEUE_PRIV_DELETE, "CreateEventSourceMapping");
+	/* as the queue room's own calls do: its catalog as owner, rights of the caller */
+	{
+		Oid			previous = queue_current_caller;
+
+		queue_current_caller = GetUserId();
+		SPI_connect();
+		outbox_become_owner(&sw);
+		q = queue_lookup(queue_name, false);
+		queue_check_rights(q, QUEUE_PRIV_RECEIVE | QUEUE_PRIV_DELETE, "CreateEventSourceMapping");
+		outbox_restore_user(&sw);
+		SPI_finish();
+		queue_current_caller = previous;
+	}
 	check_batching(batch_size, window, q->is_fifo);
-	SPI_finish();
 	worker_check_handler(fn, "function");
 	acl = outbox_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE);
 	if (acl != ACLCHECK_OK)
@@ -584,10 +592,13 @@ check_mapping_owner(const char *uuid, bool *fifo)
 	if (fifo)
 	{
 		QueueInfo  *q;
+		OutboxUserSwitch sw;
 
 		SPI_connect();
+		outbox_become_owner(&sw);
 		q = queue_lookup(pnstrdup(queue->val.string.val, queue->val.string.len), true);
 		*fifo = q && q->is_fifo;
+		outbox_restore_user(&sw);
 		SPI_finish();
 	}
 }

@@ -20,8 +20,11 @@ COMMENT ON TABLE outbox.function_config IS
 -- Due items: work a worker runs at or after due_at, each in a transaction
 -- of its own, as run_as.  Asynchronous invocations are items of kind
 -- ''invoke''; other rooms add kinds of their own.
+CREATE SEQUENCE outbox.due_item_id_seq AS bigint;
+COMMENT ON SEQUENCE outbox.due_item_id_seq IS 'Due item numbers';
+
 CREATE TABLE outbox.due_item (
-    item_id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    item_id         bigint PRIMARY KEY DEFAULT nextval('outbox.due_item_id_seq'),
     kind            text NOT NULL,
     due_at          timestamptz NOT NULL,
     run_as          regrole NOT NULL,
@@ -51,7 +54,9 @@ CREATE TABLE outbox.event_source_mapping (
 COMMENT ON TABLE outbox.event_source_mapping IS
   'Queues whose messages the workers pass to a function in batches (create_event_source_mapping)';
 
-REVOKE ALL ON outbox.function_config, outbox.due_item, outbox.event_source_mapping FROM PUBLIC;
+REVOKE ALL ON outbox.function_config, outbox.due_item, outbox.event_source_mapping,
+    outbox.due_item_id_seq FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('outbox.due_item_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.function_config', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.due_item', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.event_source_mapping', '');
@@ -129,6 +134,8 @@ CREATE FUNCTION outbox.worker_status(OUT database name, OUT pid integer, OUT wor
         OUT items_run bigint, OUT items_failed bigint, OUT items_retried bigint)
     RETURNS SETOF record AS 'MODULE_PATHNAME', 'outbox_worker_status' LANGUAGE C VOLATILE;
 
+COMMENT ON FUNCTION outbox.worker_status() IS 'The rows of outbox.workers';
+
 CREATE VIEW outbox.workers AS SELECT * FROM outbox.worker_status();
 COMMENT ON VIEW outbox.workers IS
   'The launcher, schedulers and workers of every database, what each is doing, and the items each database ran, failed and retried';
@@ -142,6 +149,8 @@ CREATE FUNCTION outbox.due_work_summary(OUT kind text, OUT due_now bigint, OUT s
              outbox.clock_now() - min(due_at) FILTER (WHERE due_at <= outbox.clock_now())
         FROM outbox.due_item GROUP BY kind ORDER BY kind
     $$;
+
+COMMENT ON FUNCTION outbox.due_work_summary() IS 'The rows of outbox.due_work';
 
 CREATE VIEW outbox.due_work AS SELECT * FROM outbox.due_work_summary();
 COMMENT ON VIEW outbox.due_work IS
