@@ -9,7 +9,7 @@
 EXTENSION  = pg_outbox
 EXTVERSION = 0.1.0
 
-.PHONY: demo test bench bench-patterns fuzz checkver
+.PHONY: demo test bench bench-patterns bench-workers fuzz checkver
 .DEFAULT_GOAL := all
 
 demo:
@@ -23,6 +23,9 @@ bench:
 
 bench-patterns:
 	bash test/bench/patterns.sh
+
+bench-workers:
+	bash test/bench/workers.sh
 
 fuzz:
 	bash test/fuzz/run.sh

@@ -50,6 +50,7 @@
 
 #include "core/clock.h"
 #include "core/security.h"
+#include "queue/queue.h"
 #include "worker/worker_int.h"
 
 #define RETRY_BASE_SECONDS		60	/* Lambda: 1 minute, then 2 */
@@ -271,13 +272,15 @@ worker_run_one_item(void)
 	DueItem		it;
 	bool		found = false;
 	MemoryContext cxt = CurrentMemoryContext;
+	static SPIPlanPtr claim_plan = NULL;
 
 	outbox_become_owner(&sw);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT item_id, kind, run_as, function, payload, request_id, attempts,"
-							  " enqueued_at FROM outbox.due_item WHERE due_at <= $1"
-							  " ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED",
-							  1, &argtype, &now, NULL, false, 1) == SPI_OK_SELECT &&
+	if (claim_plan == NULL)
+		claim_plan = queue_prepare_plan("SELECT item_id, kind, run_as, function, payload, request_id, attempts,"
+										" enqueued_at FROM outbox.due_item WHERE due_at <= $1"
+										" ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED", 1, &argtype);
+	if (SPI_execute_plan(claim_plan, &now, NULL, false, 1) == SPI_OK_SELECT &&
 		SPI_processed == 1)
 	{
 		HeapTuple	t = SPI_tuptable->vals[0];

@@ -47,6 +47,7 @@
 #include "core/clock.h"
 #include "core/jsonb_util.h"
 #include "core/security.h"
+#include "queue/queue.h"
 #include "worker/worker_int.h"
 
 /* The handler's shape: one jsonb argument; jsonb, json, text or void back. */
@@ -94,6 +95,7 @@ worker_function_config(Oid fn, WorkerFunctionConfig *cfg)
 	Datum		arg = ObjectIdGetDatum(fn);
 	Oid			argtype = REGPROCEDUREOID;
 	int			rc;
+	static SPIPlanPtr plan = NULL;
 
 	cfg->timeout_seconds = 3;
 	cfg->maximum_retry_attempts = 2;
@@ -105,10 +107,11 @@ worker_function_config(Oid fn, WorkerFunctionConfig *cfg)
 
 	outbox_become_owner(&sw);
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT timeout_seconds, maximum_retry_attempts, maximum_event_age_seconds,"
-							   " on_success, on_failure, coalesce(reserved_concurrency, -1)"
-							   " FROM outbox.function_config WHERE function = $1",
-							   1, &argtype, &arg, NULL, false, 1);
+	if (plan == NULL)
+		plan = queue_prepare_plan("SELECT timeout_seconds, maximum_retry_attempts, maximum_event_age_seconds,"
+								  " on_success, on_failure, coalesce(reserved_concurrency, -1)"
+								  " FROM outbox.function_config WHERE function = $1", 1, &argtype);
+	rc = SPI_execute_plan(plan, &arg, NULL, false, 1);
 	if (rc == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		HeapTuple	t = SPI_tuptable->vals[0];

@@ -55,6 +55,10 @@
 #include "queue/queue.h"
 #include "worker/worker_int.h"
 
+/* one pass of a worker takes at most this many full batches of a mapping */
+#define MAPPING_PASS_BATCHES	10
+#define MAPPING_PASS_MS			200
+
 typedef struct Mapping
 {
 	char	   *uuid;
@@ -82,6 +86,10 @@ static const char *receive_sql =
 "  array_agg(m.receipt_handle), array_agg(m.message_id::text), min(m.sent_at), count(*)"
 "  FROM outbox.receive_message($1, $2, NULL, 0) AS m";
 
+static SPIPlanPtr receive_plan = NULL;
+static SPIPlanPtr list_plan = NULL;
+static SPIPlanPtr delete_plan = NULL;
+
 static void
 not_null(FunctionCallInfo fcinfo, int arg, const char *name)
 {
@@ -102,9 +110,12 @@ enabled_mappings(void)
 
 	outbox_become_owner(&sw);
 	SPI_connect();
-	if (SPI_execute("SELECT uuid, queue_name, function, batch_size, maximum_batching_window_seconds,"
-					" report_batch_item_failures, run_as, last_processing_result"
-					" FROM outbox.event_source_mapping WHERE enabled ORDER BY last_modified", true, 0) == SPI_OK_SELECT)
+	if (list_plan == NULL)
+		list_plan = queue_prepare_plan("SELECT uuid, queue_name, function, batch_size, maximum_batching_window_seconds,"
+									   " report_batch_item_failures, run_as, last_processing_result"
+									   " FROM outbox.event_source_mapping WHERE enabled ORDER BY last_modified",
+									   0, NULL);
+	if (SPI_execute_plan(list_plan, NULL, NULL, true, 0) == SPI_OK_SELECT)
 	{
 		MemoryContext spi = MemoryContextSwitchTo(cxt);
 
@@ -266,7 +277,9 @@ run_batch(Mapping *m)
 
 		SetUserIdAndSecContext(m->run_as, saved_context | SECURITY_LOCAL_USERID_CHANGE);
 		SPI_connect();
-		if (SPI_execute_with_args(receive_sql, 4, types, vals, NULL, false, 1) == SPI_OK_SELECT &&
+		if (receive_plan == NULL)
+			receive_plan = queue_prepare_plan(receive_sql, 4, types);
+		if (SPI_execute_plan(receive_plan, vals, NULL, false, 1) == SPI_OK_SELECT &&
 			SPI_processed == 1)
 		{
 			HeapTuple	t = SPI_tuptable->vals[0];
@@ -321,8 +334,9 @@ run_batch(Mapping *m)
 					dvals[1] = PointerGetDatum(del);
 					SetUserIdAndSecContext(m->run_as, saved_context | SECURITY_LOCAL_USERID_CHANGE);
 					SPI_connect();
-					SPI_execute_with_args("SELECT outbox.delete_message_batch($1, $2)", 2, dtypes, dvals,
-										  NULL, false, 0);
+					if (delete_plan == NULL)
+						delete_plan = queue_prepare_plan("SELECT outbox.delete_message_batch($1, $2)", 2, dtypes);
+					SPI_execute_plan(delete_plan, dvals, NULL, false, 0);
 					SPI_finish();
 					SetUserIdAndSecContext(saved_user, saved_context);
 				}
@@ -390,12 +404,19 @@ worker_run_mappings(bool *more)
 		Mapping    *m = lfirst(lc);
 		int			n;
 
-		CHECK_FOR_INTERRUPTS();
+		TimestampTz until = GetCurrentTimestamp() + MAPPING_PASS_MS * 1000;
+		int			k = 0;
+
+		/* full batches follow each other in one transaction, within limits */
 		worker_set_activity(psprintf("mapping %s", m->uuid));
-		n = run_batch(m);
+		do
+		{
+			CHECK_FOR_INTERRUPTS();
+			n = run_batch(m);
+			if (n > 0)
+				batches++;
+		} while (n >= m->batch_size && ++k < MAPPING_PASS_BATCHES && GetCurrentTimestamp() < until);
 		worker_set_activity(NULL);
-		if (n > 0)
-			batches++;
 		if (n >= m->batch_size)
 			*more = true;
 	}

@@ -149,11 +149,12 @@ check_xmin_horizon(void)
  * installed.
  */
 static bool
-look_for_work(bool *work, TimestampTz *next_due, bool maintenance)
+look_for_work(bool *work, TimestampTz *next_due, bool maintenance, bool *maintenance_did)
 {
 	bool		installed;
 
 	*work = false;
+	*maintenance_did = false;
 	*next_due = DT_NOEND;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -171,6 +172,12 @@ look_for_work(bool *work, TimestampTz *next_due, bool maintenance)
 			worker_set_activity("queue maintenance");
 			if (SPI_execute("SELECT outbox.run_queue_maintenance(0.5)", false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "queue maintenance failed");
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+				*maintenance_did = !isnull && DatumGetInt64(d) > 0;
+			}
 			check_xmin_horizon();
 		}
 		pgstat_report_activity(STATE_RUNNING, "pg_outbox: looking for work");
@@ -194,6 +201,7 @@ outbox_scheduler_main(Datum main_arg)
 {
 	Oid			dboid = DatumGetObjectId(main_arg);
 	TimestampTz next_maintenance = 0;
+	int			idle_rounds = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -215,11 +223,10 @@ outbox_scheduler_main(Datum main_arg)
 		TimestampTz next_due;
 		bool		maintenance = now >= next_maintenance;
 		bool		work;
+		bool		maintenance_did;
 		long		timeout;
 
-		if (maintenance)
-			next_maintenance = now + (int64) outbox_maintenance_interval * 1000;
-		if (!look_for_work(&work, &next_due, maintenance))
+		if (!look_for_work(&work, &next_due, maintenance, &maintenance_did))
 		{
 			ereport(DEBUG1,
 					(errmsg_internal("pg_outbox is not installed in this database; scheduler exits")));
@@ -229,8 +236,23 @@ outbox_scheduler_main(Datum main_arg)
 		if (work)
 			worker_pool_dispatch(my_slot);
 
+		/*
+		 * Housekeeping that found nothing to do backs off, up to ten
+		 * intervals: an idle database costs (almost) nothing.  Wake-ups at
+		 * commit and due items are not delayed by it.
+		 */
+		if (maintenance)
+		{
+			idle_rounds = maintenance_did ? 0 : Min(idle_rounds + 1, 4);
+			next_maintenance = now + (int64) outbox_maintenance_interval * 1000 *
+				Min(1 << idle_rounds, 10);
+		}
+
 		now = GetCurrentTimestamp();
 		timeout = TimestampDifferenceMilliseconds(now, next_maintenance);
+		/* mapped queues also fill by time (delays, visibility timeouts) */
+		if (pg_atomic_read_u32(&my_slot->wake_on_send) != 0)
+			timeout = Min(timeout, outbox_maintenance_interval);
 		if (next_due != DT_NOEND && !work)
 		{
 			/* the test clock may run ahead of the real one */

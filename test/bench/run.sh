@@ -15,8 +15,9 @@
 # fsync and synchronous_commit stay on.  Figures print as they come, then a
 # summary.  Not part of `make test`; nothing here asserts timings.
 #
-# The pattern engine's benchmark (test/bench/patterns.sh) runs last, on the
-# same cluster.
+# The pattern engine's benchmark (test/bench/patterns.sh) runs next, on the
+# same cluster, then the worker runtime's (test/bench/workers.sh) on a cluster
+# of its own.
 #
 # Settings (environment): BENCH_SECONDS (10) per point, BENCH_CLIENTS
 # ("1 2 4 8"), SOAK_SECONDS (120) with SOAK_EDGE_SECONDS (30) before and
@@ -191,3 +192,6 @@ done
 
 echo
 BENCH_CLUSTER_DIR=$DIR BENCH_PORT=$PORT bash test/bench/patterns.sh
+
+echo
+bash test/bench/workers.sh
