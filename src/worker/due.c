@@ -56,31 +56,45 @@
 #define RETRY_BASE_SECONDS		60	/* Lambda: 1 minute, then 2 */
 #define THROTTLE_DELAY_MS		200
 
+/* Add a due item in the caller's transaction; its request id is returned. */
 char *
-worker_enqueue_invocation(Oid fn, Oid run_as, Jsonb *payload)
+outbox_due_schedule(const char *kind, TimestampTz due_at, Oid run_as, Oid function, void *payload)
 {
 	OutboxUserSwitch sw;
 	Datum		uuid = DirectFunctionCall1(gen_random_uuid, (Datum) 0);
-	Oid			types[5] = {TIMESTAMPTZOID, REGROLEOID, REGPROCEDUREOID, JSONBOID, UUIDOID};
-	Datum		vals[5];
+	Oid			types[7] = {TEXTOID, TIMESTAMPTZOID, REGROLEOID, REGPROCEDUREOID, JSONBOID, UUIDOID, TIMESTAMPTZOID};
+	Datum		vals[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
 
-	vals[0] = TimestampTzGetDatum(outbox_now());
-	vals[1] = ObjectIdGetDatum(run_as);
-	vals[2] = ObjectIdGetDatum(fn);
-	vals[3] = JsonbPGetDatum(payload);
-	vals[4] = uuid;
+	vals[0] = CStringGetTextDatum(kind);
+	vals[1] = TimestampTzGetDatum(due_at);
+	vals[2] = ObjectIdGetDatum(run_as);
+	vals[3] = ObjectIdGetDatum(function);
+	if (!OidIsValid(function))
+		nulls[3] = 'n';
+	vals[4] = PointerGetDatum(payload);
+	if (payload == NULL)
+		nulls[4] = 'n';
+	vals[5] = uuid;
+	vals[6] = TimestampTzGetDatum(outbox_now());
 	outbox_become_owner(&sw);
 	SPI_connect();
 	rc = SPI_execute_with_args("INSERT INTO outbox.due_item (kind, due_at, run_as, function, payload,"
-							   " request_id, enqueued_at) VALUES ('invoke', $1, $2, $3, $4, $5, $1)",
-							   5, types, vals, NULL, false, 0);
+							   " request_id, enqueued_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+							   7, types, vals, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not queue the invocation: %s", SPI_result_code_string(rc));
+		elog(ERROR, "could not schedule a due item: %s", SPI_result_code_string(rc));
 	SPI_finish();
 	outbox_restore_user(&sw);
 	worker_wake_at_commit();
 	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
+}
+
+char *
+worker_enqueue_invocation(Oid fn, Oid run_as, Jsonb *payload)
+{
+	return outbox_due_schedule("invoke", outbox_now(), run_as, fn, payload);
 }
 
 /* Earliest due_at of any item, or DT_NOEND when there is none. */
@@ -106,17 +120,29 @@ worker_next_due(void)
 	return result;
 }
 
-typedef struct DueItem
+typedef OutboxDueItem DueItem;
+
+#define MAX_DUE_KINDS 16
+
+static struct
 {
-	int64		item_id;
-	char	   *kind;
-	Oid			run_as;
-	Oid			function;
-	Jsonb	   *payload;
-	char	   *request_id;
-	int			attempts;
-	TimestampTz enqueued_at;
-} DueItem;
+	const char *kind;
+	OutboxDueHandler handler;
+}			due_kinds[MAX_DUE_KINDS];
+static int	n_due_kinds = 0;
+
+void
+outbox_due_register(const char *kind, OutboxDueHandler handler)
+{
+	if (n_due_kinds >= MAX_DUE_KINDS)
+		elog(ERROR, "too many kinds of due items");
+	due_kinds[n_due_kinds].kind = kind;
+	due_kinds[n_due_kinds].handler = handler;
+	n_due_kinds++;
+}
+
+static void item_delete(int64 item_id);
+static void item_postpone(DueItem *it, TimestampTz due_at, int attempts, const char *error);
 
 /* Run an SQL statement on outbox.due_item as the extension owner. */
 static void
@@ -130,6 +156,18 @@ item_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls
 		elog(ERROR, "could not change a due item");
 	SPI_finish();
 	outbox_restore_user(&sw);
+}
+
+void
+outbox_due_finish(OutboxDueItem *item)
+{
+	item_delete(item->item_id);
+}
+
+void
+outbox_due_postpone(OutboxDueItem *item, TimestampTz due_at, int attempts, const char *error)
+{
+	item_postpone(item, due_at, attempts, error ? error : "");
 }
 
 static void
@@ -260,6 +298,51 @@ run_invocation(DueItem *it)
 }
 
 /*
+ * Run an item's handler in a subtransaction.  A handler that raises leaves
+ * the item for later, with back-off (1 s, 2 s, 4 s ... up to an hour).
+ */
+static void
+run_handler(DueItem *it)
+{
+	OutboxDueHandler handler = NULL;
+	WorkerSubxact sx;
+
+	for (int i = 0; i < n_due_kinds; i++)
+		if (strcmp(due_kinds[i].kind, it->kind) == 0)
+			handler = due_kinds[i].handler;
+	if (handler == NULL)
+	{
+		ereport(WARNING,
+				(errmsg("pg_outbox has no handler for due items of kind \"%s\"; item %lld postponed by an hour",
+						it->kind, (long long) it->item_id)));
+		item_postpone(it, outbox_now() + USECS_PER_HOUR, it->attempts, "no handler for this kind");
+		return;
+	}
+	worker_subxact_begin(&sx);
+	PG_TRY();
+	{
+		handler(it);
+		worker_subxact_release(&sx);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = worker_subxact_abort(&sx);
+		int64		delay = USECS_PER_SEC << Min(it->attempts, 12);
+
+		worker_count(WORKER_COUNT_FAILED);
+		item_postpone(it, outbox_now() + Min(delay, USECS_PER_HOUR), it->attempts + 1, edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+void
+worker_due_init(void)
+{
+	outbox_due_register("invoke", run_invocation);
+}
+
+/*
  * Lock and run the oldest due item, in the current transaction.  Returns
  * false when nothing is due.
  */
@@ -307,15 +390,7 @@ worker_run_one_item(void)
 		return false;
 
 	worker_set_activity(psprintf("%s %s", it.kind, it.request_id));
-	if (strcmp(it.kind, "invoke") == 0)
-		run_invocation(&it);
-	else
-	{
-		ereport(WARNING,
-				(errmsg("pg_outbox has no handler for due items of kind \"%s\"; item %lld postponed by an hour",
-						it.kind, (long long) it.item_id)));
-		item_postpone(&it, outbox_now() + USECS_PER_HOUR, it.attempts, "no handler for this kind");
-	}
+	run_handler(&it);
 	worker_set_activity(NULL);
 	return true;
 }

@@ -158,6 +158,44 @@ result_to_jsonb(Oid rettype, Datum value, bool isnull)
 }
 
 /*
+ * Subtransactions around user code, the way PL/pgSQL's exception blocks do
+ * it: begin, then either release or roll back and hand the error back
+ * instead of throwing it.  The caller's memory context and resource owner
+ * are current again afterwards.
+ */
+void
+worker_subxact_begin(WorkerSubxact *sx)
+{
+	sx->cxt = CurrentMemoryContext;
+	sx->owner = CurrentResourceOwner;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(sx->cxt);
+}
+
+void
+worker_subxact_release(WorkerSubxact *sx)
+{
+	ReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(sx->cxt);
+	CurrentResourceOwner = sx->owner;
+}
+
+/* In PG_CATCH: the error (in the caller's context), the subtransaction undone. */
+ErrorData *
+worker_subxact_abort(WorkerSubxact *sx)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(sx->cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(sx->cxt);
+	CurrentResourceOwner = sx->owner;
+	return edata;
+}
+
+/*
  * Call fn(payload) as run_as in a subtransaction.  On success r->ok and
  * r->result (NULL for void/null); on error r->ok is false and r->sqlstate /
  * r->message say why.  The caller's memory context is current on return.
@@ -167,16 +205,14 @@ result_to_jsonb(Oid rettype, Datum value, bool isnull)
 void
 worker_call_function(Oid fn, Oid run_as, Jsonb *payload, int timeout_ms, WorkerCallResult *r)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	WorkerSubxact sx;
 	Oid			saved_user;
 	int			saved_context;
 	volatile bool armed = false;
 
 	memset(r, 0, sizeof(*r));
 	GetUserIdAndSecContext(&saved_user, &saved_context);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
+	worker_subxact_begin(&sx);
 	PG_TRY();
 	{
 		FmgrInfo	flinfo;
@@ -202,12 +238,10 @@ worker_call_function(Oid fn, Oid run_as, Jsonb *payload, int timeout_ms, WorkerC
 		if (armed)
 			disable_timeout(STATEMENT_TIMEOUT, false);
 		armed = false;
-		MemoryContextSwitchTo(cxt);
+		MemoryContextSwitchTo(sx.cxt);
 		r->result = result_to_jsonb(rettype, value, fcinfo->isnull);
 		SetUserIdAndSecContext(saved_user, saved_context);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		worker_subxact_release(&sx);
 		r->ok = true;
 	}
 	PG_CATCH();
@@ -217,12 +251,7 @@ worker_call_function(Oid fn, Oid run_as, Jsonb *payload, int timeout_ms, WorkerC
 		if (armed)
 			disable_timeout(STATEMENT_TIMEOUT, false);
 		SetUserIdAndSecContext(saved_user, saved_context);
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		edata = worker_subxact_abort(&sx);
 		r->ok = false;
 		r->sqlerrcode = edata->sqlerrcode;
 		r->message = edata->message ? pstrdup(edata->message) : pstrdup("unknown error");
@@ -253,16 +282,12 @@ worker_error_is_retryable(int sqlerrcode)
 void
 worker_send_destination(const char *queue, Jsonb *record, Oid run_as)
 {
-	WorkerCallResult r;
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	WorkerSubxact sx;
 	Oid			saved_user;
 	int			saved_context;
 
-	memset(&r, 0, sizeof(r));
 	GetUserIdAndSecContext(&saved_user, &saved_context);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
+	worker_subxact_begin(&sx);
 	PG_TRY();
 	{
 		Oid			types[2] = {TEXTOID, JSONBOID};
@@ -275,21 +300,14 @@ worker_send_destination(const char *queue, Jsonb *record, Oid run_as)
 		SPI_execute_with_args("SELECT outbox.send_message($1, $2)", 2, types, vals, NULL, false, 0);
 		SPI_finish();
 		SetUserIdAndSecContext(saved_user, saved_context);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		worker_subxact_release(&sx);
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
 		SetUserIdAndSecContext(saved_user, saved_context);
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		edata = worker_subxact_abort(&sx);
 		ereport(WARNING,
 				(errmsg("pg_outbox could not send a destination record to queue \"%s\": %s",
 						queue, edata->message),

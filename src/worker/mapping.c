@@ -76,11 +76,12 @@ static const char *receive_sql =
 "SELECT jsonb_build_object('Records', coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object("
 "  'messageId', m.message_id, 'receiptHandle', m.receipt_handle, 'body', m.body,"
 "  'attributes', m.attributes,"
-"  'messageAttributes', (SELECT coalesce(jsonb_object_agg(a.key, jsonb_strip_nulls(jsonb_build_object("
+"  'messageAttributes', CASE WHEN m.message_attributes IS NULL THEN '{}'::jsonb ELSE"
+"    (SELECT coalesce(jsonb_object_agg(a.key, jsonb_strip_nulls(jsonb_build_object("
 "       'stringValue', a.value ->> 'StringValue', 'binaryValue', a.value ->> 'BinaryValue',"
 "       'stringListValues', '[]'::jsonb, 'binaryListValues', '[]'::jsonb,"
 "       'dataType', a.value ->> 'DataType'))), '{}')"
-"     FROM jsonb_each(coalesce(m.message_attributes, '{}')) AS a),"
+"     FROM jsonb_each(m.message_attributes) AS a) END,"
 "  'md5OfBody', m.md5_of_body, 'md5OfMessageAttributes', m.md5_of_message_attributes,"
 "  'eventSource', 'aws:sqs', 'eventSourceARN', $3, 'awsRegion', $4)) ORDER BY m.sequence_number, m.sent_at), '[]')),"
 "  array_agg(m.receipt_handle), array_agg(m.message_id::text), min(m.sent_at), count(*)"
@@ -250,7 +251,7 @@ static int
 run_batch(Mapping *m)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	WorkerSubxact sx;
 	Oid			saved_user;
 	int			saved_context;
 	volatile int received = 0;
@@ -258,8 +259,7 @@ run_batch(Mapping *m)
 	volatile bool function_failed = false;
 
 	GetUserIdAndSecContext(&saved_user, &saved_context);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
+	worker_subxact_begin(&sx);
 	PG_TRY();
 	{
 		Oid			types[4] = {TEXTOID, INT4OID, TEXTOID, TEXTOID};
@@ -352,25 +352,20 @@ run_batch(Mapping *m)
 			/* forget the receive: the messages wait for a fuller batch */
 			SetUserIdAndSecContext(saved_user, saved_context);
 			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(sx.cxt);
+			CurrentResourceOwner = sx.owner;
 			worker_note_wake_at(oldest + (int64) m->window_seconds * USECS_PER_SEC);
 			received = 0;
 		}
 		else
-			ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+			worker_subxact_release(&sx);
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
 		SetUserIdAndSecContext(saved_user, saved_context);
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		edata = worker_subxact_abort(&sx);
 		problem = psprintf("PROBLEM: %s", edata->message);
 		ereport(WARNING,
 				(errmsg("pg_outbox event source mapping %s could not process queue \"%s\": %s",

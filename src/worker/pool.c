@@ -117,6 +117,7 @@ void
 outbox_worker_init(void)
 {
 	RegisterXactCallback(pool_xact_callback, NULL);
+	worker_due_init();
 }
 
 /* Wake the database's workers when the current transaction commits. */

@@ -60,6 +60,34 @@ extern int	outbox_xmin_warning_age;	/* s */
 
 extern void outbox_worker_register_launcher(void);
 
+/*
+ * Due items for other rooms (due.c): a room registers a handler for its kind
+ * of item in _PG_init and schedules items in the caller's transaction; a
+ * worker runs each due item in a subtransaction of its own transaction and
+ * the handler finishes it (outbox_due_finish) or moves it later
+ * (outbox_due_postpone).  A handler that raises is retried with back-off.
+ */
+typedef struct OutboxDueItem
+{
+	int64		item_id;
+	char	   *kind;
+	Oid			run_as;
+	Oid			function;		/* or InvalidOid */
+	void	   *payload;		/* Jsonb *, or NULL */
+	char	   *request_id;
+	int			attempts;
+	TimestampTz enqueued_at;
+} OutboxDueItem;
+
+typedef void (*OutboxDueHandler) (OutboxDueItem *item);
+
+extern void outbox_due_register(const char *kind, OutboxDueHandler handler);
+extern char *outbox_due_schedule(const char *kind, TimestampTz due_at, Oid run_as, Oid function,
+								 void *payload);
+extern void outbox_due_finish(OutboxDueItem *item);
+extern void outbox_due_postpone(OutboxDueItem *item, TimestampTz due_at, int attempts,
+								const char *error);
+
 /* pool.c: for other rooms */
 extern void outbox_worker_notify_send(void);
 extern OutboxSchedulerSlot *outbox_worker_my_slot(void);

@@ -14,7 +14,9 @@
 #ifndef OUTBOX_WORKER_INT_H
 #define OUTBOX_WORKER_INT_H
 
+#include "utils/elog.h"
 #include "utils/jsonb.h"
+#include "utils/resowner.h"
 
 #include "worker/worker.h"
 
@@ -37,7 +39,16 @@ typedef struct WorkerCallResult
 	char	   *message;
 } WorkerCallResult;
 
+typedef struct WorkerSubxact
+{
+	MemoryContext cxt;
+	ResourceOwner owner;
+} WorkerSubxact;
+
 /* invoke.c */
+extern void worker_subxact_begin(WorkerSubxact *sx);
+extern void worker_subxact_release(WorkerSubxact *sx);
+extern ErrorData *worker_subxact_abort(WorkerSubxact *sx);
 extern void worker_check_handler(Oid fn, const char *field);
 extern char *worker_function_arn(Oid fn);
 extern char *worker_iso_time(TimestampTz t);
@@ -51,6 +62,7 @@ extern Jsonb *worker_destination_record(Oid fn, const char *request_id, const ch
 
 /* due.c */
 extern char *worker_enqueue_invocation(Oid fn, Oid run_as, Jsonb *payload);
+extern void worker_due_init(void);
 extern bool worker_run_one_item(void);
 extern TimestampTz worker_next_due(void);
 

@@ -28,7 +28,7 @@ chmod 755 "$DIR"
 PORT=$((56320 + RANDOM % 500))
 trap 'cluster_stop "$DIR/cluster"; rm -rf "$DIR"' EXIT INT TERM
 cluster_start "$DIR/cluster" "$PORT" "shared_buffers = 512MB" "max_wal_size = 4GB" \
-	"max_worker_processes = 40" "pg_outbox.max_workers = 2" \
+	"max_worker_processes = 40" "pg_outbox.max_workers = ${BENCH_WORKERS:-2}" \
 	"pg_outbox.launcher_interval = '500ms'" "pg_outbox.restart_interval = '1s'"
 PSQL="runuser -u postgres -- $PG_BIN/psql -X -q -At -v ON_ERROR_STOP=1 -h $DIR/cluster -p $PORT"
 PGBENCH="runuser -u postgres -- $PG_BIN/pgbench -h $DIR/cluster -p $PORT -n"
@@ -50,7 +50,7 @@ SELECT outbox.create_event_source_mapping('drain', 'consume(jsonb)', batch_size 
 SELECT outbox.create_event_source_mapping('lat', 'measure(jsonb)', batch_size => 10);
 SQL
 
-echo "== drain: $DRAIN queued messages, batch size 100, pg_outbox.max_workers = 2"
+echo "== drain: $DRAIN queued messages, batch size 100, pg_outbox.max_workers = ${BENCH_WORKERS:-2}"
 for c in $(seq 1 $((DRAIN / 1000))); do
 	echo "SELECT count(*) FROM outbox.send_message_bodies('drain', (SELECT array_agg('message $c-' || g) FROM generate_series(1, 1000) AS g));"
 done | $PSQL -d wb >/dev/null
