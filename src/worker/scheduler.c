@@ -15,8 +15,11 @@
  *	     item, or a wake-up sent at commit
  *
  * The scheduler runs no user code itself: items and mapping batches run in
- * the pooled workers.  Every minute it also looks at the xmin horizon and
- * warns when an old snapshot keeps dead queue rows from being vacuumed.
+ * the pooled workers.  With its housekeeping it also looks at the xmin
+ * horizon and at the queue tables, and warns (at most every ten minutes)
+ * when an old snapshot, a pile of dead rows or a blocked autovacuum keeps
+ * the queues from being vacuumed: the known death spiral of queues in
+ * PostgreSQL.
  *
  * Queue maintenance (retention, deduplication windows, redrive tasks:
  * src/queue/queue_maint.c) runs through the
@@ -144,6 +147,40 @@ check_xmin_horizon(void)
 }
 
 /*
+ * Warn (at most every ten minutes) when a queue table piles up dead rows
+ * that vacuum is not removing, or when an autovacuum worker on a queue
+ * table has been waiting for a lock: both end in bloated, slow queues.
+ */
+static void
+check_queue_tables(void)
+{
+	static TimestampTz last_warning = 0;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (outbox_xmin_warning_age <= 0 || now - last_warning < 600 * USECS_PER_SEC)
+		return;
+	if (SPI_execute("SELECT format('table %s has %s dead rows beside %s live ones (last vacuum %s)',"
+					" s.relid::regclass, s.n_dead_tup, s.n_live_tup,"
+					" coalesce(greatest(s.last_vacuum, s.last_autovacuum)::text, 'never'))"
+					" FROM pg_stat_all_tables s WHERE s.schemaname = 'outbox'"
+					" AND s.relname IN ('message', 'message_unlogged', 'due_item')"
+					" AND s.n_dead_tup > greatest(1000000, 4 * s.n_live_tup)"
+					" UNION ALL SELECT format('autovacuum worker %s has waited %s s for a lock (%s)', a.pid,"
+					" extract(epoch FROM now() - a.state_change)::bigint, left(a.query, 60))"
+					" FROM pg_stat_activity a WHERE a.backend_type = 'autovacuum worker'"
+					" AND a.wait_event_type = 'Lock' AND a.query LIKE '%outbox.%'"
+					" AND a.state_change < now() - interval '1 minute'"
+					" LIMIT 1", true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		last_warning = now;
+		ereport(WARNING,
+				(errmsg("pg_outbox: %s; queue tables are not being vacuumed",
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errhint("Look for long transactions, locks held on outbox tables, and autovacuum settings (autovacuum_vacuum_cost_limit, autovacuum_naptime).")));
+	}
+}
+
+/*
  * Look for work in one transaction: the earliest due item (*next_due) and
  * whether a worker should run now.  Returns false when the extension is not
  * installed.
@@ -179,6 +216,7 @@ look_for_work(bool *work, TimestampTz *next_due, bool maintenance, bool *mainten
 				*maintenance_did = !isnull && DatumGetInt64(d) > 0;
 			}
 			check_xmin_horizon();
+			check_queue_tables();
 		}
 		pgstat_report_activity(STATE_RUNNING, "pg_outbox: looking for work");
 		*next_due = worker_next_due();

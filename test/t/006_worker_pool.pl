@@ -17,6 +17,7 @@ pg_outbox.maintenance_interval = '200ms'
 pg_outbox.max_workers = 2
 pg_outbox.worker_idle_timeout = '30s'
 restart_after_crash = on
+max_prepared_transactions = 2
 });
 $node->start;
 
@@ -66,6 +67,32 @@ is($node->safe_psql('postgres', "SELECT who FROM done WHERE body = 'async'"), 'a
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_outbox worker'"), '1',
 	'one pooled worker serves it');
+
+# a failing invocation is retried on Lambda's schedule, then its failure
+# record goes to the destination queue (the test clock moves, no sleeping)
+$node->safe_psql('postgres', q{
+	CREATE FUNCTION flaky(p jsonb) RETURNS void LANGUAGE plpgsql AS
+	  $$ BEGIN RAISE EXCEPTION 'flaky %', p ->> 'n'; END $$;
+	ALTER FUNCTION flaky(jsonb) OWNER TO app_user;
+	SELECT outbox.create_queue('flaky-failures');
+	SELECT outbox.grant_queue('flaky-failures', '{send}', 'app_user');
+	SET ROLE app_user;
+	SELECT outbox.put_function_config('flaky(jsonb)', on_failure => 'flaky-failures');
+	SELECT outbox.invoke('flaky(jsonb)', '{"n": 1}', 'Event');
+});
+ok($node->poll_query_until('postgres', "SELECT attempts = 1 FROM outbox.due_item WHERE kind = 'invoke'"),
+	'the first attempt failed and a retry is scheduled');
+$node->safe_psql('postgres', "SELECT outbox.advance_clock('61 s')");
+ok($node->poll_query_until('postgres', "SELECT attempts = 2 FROM outbox.due_item WHERE kind = 'invoke'"),
+	'the retry a minute later failed too');
+$node->safe_psql('postgres', "SELECT outbox.advance_clock('121 s')");
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM outbox.due_item WHERE kind = 'invoke'"), 'the last retry ran two minutes later');
+is($node->safe_psql('postgres', q{
+	SELECT body::jsonb -> 'requestContext' ->> 'condition' || ' after ' ||
+	       (body::jsonb -> 'requestContext' ->> 'approximateInvokeCount')
+	  FROM outbox.receive_message('flaky-failures')}), 'RetriesExhausted after 3',
+	'the failure record reached the destination');
 
 # user code cannot do what its role cannot: no superuser escalation
 $node->safe_psql('postgres', q{
@@ -121,6 +148,14 @@ ok($node->poll_query_until('postgres',
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM (SELECT body FROM done GROUP BY body HAVING count(*) > 1) d"), '0',
 	'none ran twice');
+
+# an old snapshot holding back the xmin horizon is reported in the log
+my $log_offset = -s $node->logfile;
+$node->safe_psql('postgres', q{ALTER SYSTEM SET pg_outbox.xmin_warning_age = '1s'; SELECT pg_reload_conf();});
+$node->safe_psql('postgres', q{BEGIN; SELECT txid_current(); PREPARE TRANSACTION 'held';});
+ok($node->wait_for_log(qr/prepared transaction 'held' has held a snapshot for \d+ seconds/, $log_offset),
+	'a long-held snapshot is reported');
+$node->safe_psql('postgres', q{COMMIT PREPARED 'held'; ALTER SYSTEM RESET pg_outbox.xmin_warning_age; SELECT pg_reload_conf();});
 
 # idle: the pooled workers leave after their idle timeout, the scheduler stays
 $node->safe_psql('postgres', q{ALTER SYSTEM SET pg_outbox.worker_idle_timeout = '1s'; SELECT pg_reload_conf();});
