@@ -60,6 +60,23 @@ ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec))
 
 include $(PGXS)
 
+# The command-line client (src/cli): libpq and json-c, installed beside
+# psql in $(bindir).
+CLI = src/cli/pg_outbox
+CLI_SRCS = $(wildcard src/cli/*.c)
+EXTRA_CLEAN += $(CLI)
+
+$(CLI): $(CLI_SRCS) src/cli/cli.h
+	$(CC) -O2 -g -Wall $(OUTBOX_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) \
+		$(shell pkg-config --cflags json-c) -o $@ $(CLI_SRCS) \
+		-L$(shell $(PG_CONFIG) --libdir) -lpq $(shell pkg-config --libs json-c)
+
+all: $(CLI)
+install: install-cli
+.PHONY: install-cli
+install-cli: $(CLI)
+	$(INSTALL_PROGRAM) $(CLI) '$(DESTDIR)$(bindir)/pg_outbox'
+
 $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES) Makefile
 	( printf -- '-- %s--%s.sql: generated from src/*/*.sql by the Makefile; edit those.\n\n' $(EXTENSION) $(EXTVERSION); \
 	  printf -- '\\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \\quit\n\n'; \
