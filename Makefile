@@ -9,7 +9,7 @@
 EXTENSION  = pg_outbox
 EXTVERSION = 0.1.0
 
-.PHONY: demo test bench bench-patterns bench-workers fuzz checkver
+.PHONY: demo test bench bench-patterns bench-workers bench-cli fuzz checkver
 .DEFAULT_GOAL := all
 
 demo:
@@ -26,6 +26,9 @@ bench-patterns:
 
 bench-workers:
 	bash test/bench/workers.sh
+
+bench-cli:
+	bash test/bench/cli.sh
 
 fuzz:
 	bash test/fuzz/run.sh

@@ -29,6 +29,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,13 +40,18 @@
 
 #include "cli.h"
 
-typedef struct Job
+/* A received message: waiting for a free slot, or running (pid > 0). */
+typedef struct Held
 {
-	pid_t		pid;
 	char	   *handle;
 	char	   *message_id;
+	char	   *body;
+	size_t		body_len;
+	char	   *receive_count;
+	char	   *attributes;
+	pid_t		pid;
 	double		visible_until;	/* when the message would become visible again */
-} Job;
+} Held;
 
 static volatile sig_atomic_t stop_requested = 0;
 static PGcancel *volatile current_cancel = NULL;
@@ -130,68 +136,97 @@ exec_robust(PGconn **conn, const char *sql, int n, const char *const *params, bo
 	return NULL;
 }
 
-static void
-set_env_name(const char *prefix, const char *name, const char *value)
+/* "PREFIX" + NAME upper-cased, with anything but letters and digits as _ */
+static char *
+env_entry(const char *prefix, const char *name, const char *value)
 {
-	char		buf[512];
-	size_t		n = snprintf(buf, sizeof(buf), "%s", prefix);
+	size_t		n = strlen(prefix) + strlen(name) + strlen(value) + 2;
+	char	   *e = malloc(n);
+	char	   *p = e + sprintf(e, "%s", prefix);
 
-	for (const char *p = name; *p && n < sizeof(buf) - 1; p++)
-		buf[n++] = isalnum((unsigned char) *p) ? toupper((unsigned char) *p) : '_';
-	buf[n] = '\0';
-	setenv(buf, value, 1);
+	for (const char *c = name; *c; c++)
+		*p++ = isalnum((unsigned char) *c) ? toupper((unsigned char) *c) : '_';
+	sprintf(p, "=%s", value);
+	return e;
 }
 
-/* Fork COMMAND for one message; the body goes to its standard input. */
+/*
+ * Start COMMAND for one message with posix_spawn (no copy of this process's
+ * page tables): the body on a pipe to its standard input, the message in
+ * its environment.
+ */
 static pid_t
-start_command(char **command, const char *queue, PGresult *res, int t)
+start_command(char **command, const char *queue, Held *m, const sigset_t *oldmask)
 {
+	extern char **environ;
 	int			pipefd[2];
 	pid_t		pid;
-	const char *body = PQgetvalue(res, t, 2);
-	size_t		len = PQgetlength(res, t, 2);
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	json_object *attrs = json_tokener_parse(m->attributes);
+	int			nenv = 0;
+	int			nextra = 3 + (attrs ? json_object_object_length(attrs) : 0);
+	char	  **envp;
+	int			rc;
+
+	for (char **e = environ; *e; e++)
+		nenv++;
+	envp = calloc(nenv + nextra + 1, sizeof(char *));
+	for (int i = 0; i < nenv; i++)
+		envp[i] = environ[i];
+	envp[nenv++] = env_entry("OUTBOX_QUEUE", "", queue);
+	envp[nenv++] = env_entry("OUTBOX_MESSAGE_ID", "", m->message_id);
+	envp[nenv++] = env_entry("OUTBOX_RECEIVE_COUNT", "", m->receive_count);
+	if (attrs)
+	{
+		json_object_object_foreach(attrs, key, val)
+		{
+			json_object *sv;
+
+			if (json_object_object_get_ex(val, "StringValue", &sv))
+				envp[nenv++] = env_entry("OUTBOX_ATTR_", key, json_object_get_string(sv));
+		}
+		json_object_put(attrs);
+	}
 
 	if (pipe(pipefd) != 0)
 		return -1;
-	pid = fork();
-	if (pid < 0)
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[0], 0);
+	posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+	posix_spawn_file_actions_addclose(&fa, pipefd[1]);
+	posix_spawnattr_init(&attr);
 	{
-		close(pipefd[0]);
+		sigset_t	dfl;
+
+		sigemptyset(&dfl);
+		sigaddset(&dfl, SIGINT);
+		sigaddset(&dfl, SIGTERM);
+		sigaddset(&dfl, SIGPIPE);
+		posix_spawnattr_setsigdefault(&attr, &dfl);
+		posix_spawnattr_setsigmask(&attr, oldmask);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	}
+	rc = posix_spawnp(&pid, command[0], &fa, &attr, command, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	/* free only our own entries (those after the inherited ones) */
+	for (int i = 0; environ[i]; i++)
+		envp[i] = NULL;
+	for (int i = 0; i < nenv; i++)
+		free(envp[i]);
+	free(envp);
+	close(pipefd[0]);
+	if (rc != 0)
+	{
 		close(pipefd[1]);
+		errno = rc;
 		return -1;
 	}
-	if (pid == 0)
-	{
-		json_object *attrs = json_tokener_parse(PQgetvalue(res, t, 4));
-
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		dup2(pipefd[0], 0);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		setenv("OUTBOX_QUEUE", queue, 1);
-		setenv("OUTBOX_MESSAGE_ID", PQgetvalue(res, t, 0), 1);
-		setenv("OUTBOX_RECEIVE_COUNT", PQgetvalue(res, t, 3), 1);
-		if (attrs)
-		{
-			json_object_object_foreach(attrs, key, val)
-			{
-				json_object *sv;
-
-				if (json_object_object_get_ex(val, "StringValue", &sv))
-					set_env_name("OUTBOX_ATTR_", key, json_object_get_string(sv));
-			}
-		}
-		execvp(command[0], command);
-		fprintf(stderr, "%s: consume: cannot run \"%s\": %s\n", progname, command[0], strerror(errno));
-		_exit(127);
-	}
-	close(pipefd[0]);
 	/* the body: the command may not read it all (SIGPIPE is ignored) */
-	for (size_t off = 0; off < len;)
+	for (size_t off = 0; off < m->body_len;)
 	{
-		ssize_t		w = write(pipefd[1], body + off, len - off);
+		ssize_t		w = write(pipefd[1], m->body + off, m->body_len - off);
 
 		if (w <= 0)
 			break;
@@ -199,6 +234,62 @@ start_command(char **command, const char *queue, PGresult *res, int t)
 	}
 	close(pipefd[1]);
 	return pid;
+}
+
+static void
+free_held(Held *m)
+{
+	free(m->handle);
+	free(m->message_id);
+	free(m->body);
+	free(m->receive_count);
+	free(m->attributes);
+	memset(m, 0, sizeof(*m));
+}
+
+/* A JSON array of receipt handles, for the batch functions. */
+static char *
+handles_json(char **handles, int n)
+{
+	json_object *a = json_object_new_array();
+	char	   *s;
+
+	for (int i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(handles[i]));
+	s = strdup(json_object_to_json_string(a));
+	json_object_put(a);
+	return s;
+}
+
+/* Delete (visibility < 0) or change the visibility of a set of messages. */
+static void
+settle(PGconn **conn, const char *queue, char **handles, int n, int visibility)
+{
+	char	   *json;
+	char		vbuf[16];
+	const char *p[3];
+	PGresult   *res;
+	bool		lost;
+
+	if (n == 0)
+		return;
+	json = handles_json(handles, n);
+	p[0] = queue;
+	p[1] = json;
+	snprintf(vbuf, sizeof(vbuf), "%d", visibility);
+	p[2] = vbuf;
+	if (visibility < 0)
+		res = exec_robust(conn, "SELECT outbox.delete_message_batch($1,"
+						  " ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))", 2, p, &lost);
+	else
+		res = exec_robust(conn, "SELECT outbox.change_message_visibility_batch($1,"
+						  " ARRAY(SELECT jsonb_array_elements_text($2::jsonb)), $3::integer)", 3, p, &lost);
+	if (res)
+		PQclear(res);
+	else if (lost)
+		fprintf(stderr, "%s: consume: the connection was lost; %d message(s) come back after their visibility timeout\n",
+				progname, n);
+	free(json);
 }
 
 int
@@ -213,10 +304,14 @@ cmd_consume(int argc, char **argv)
 	bool		exit_when_empty = false;
 	char	  **command = NULL;
 	PGconn	   *conn;
-	Job		   *jobs;
+	Held	   *held;
+	char	  **done_handles;
+	int			prefetch;
 	long		processed = 0;
 	long		failed = 0;
 	struct sigaction sa;
+	sigset_t	chld;
+	sigset_t	oldmask;
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -283,22 +378,110 @@ cmd_consume(int argc, char **argv)
 
 		PQclear(res);
 	}
-	jobs = calloc(concurrency, sizeof(Job));
+	prefetch = concurrency * 2 > 10 ? concurrency * 2 : 10;
+	held = calloc(prefetch, sizeof(Held));
+	done_handles = calloc(prefetch, sizeof(char *));
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &oldmask);
 
 	for (;;)
 	{
+		int			nheld = 0;
 		int			running = 0;
-		int			free_slots;
+		int			ndone = 0;
+		double		now;
 
-		for (int j = 0; j < concurrency; j++)
-			if (jobs[j].pid > 0)
+		/* settle the commands that finished */
+		for (int j = 0; j < prefetch; j++)
+		{
+			int			status;
+
+			if (held[j].pid <= 0)
+				continue;
+			if (waitpid(held[j].pid, &status, WNOHANG) == 0)
+				continue;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			{
+				processed++;
+				done_handles[ndone++] = held[j].handle;
+				held[j].handle = NULL;
+			}
+			else
+			{
+				failed++;
+				if (WIFEXITED(status))
+					fprintf(stderr, "%s: consume: message %s: command exited with status %d\n",
+							progname, held[j].message_id, WEXITSTATUS(status));
+				else
+					fprintf(stderr, "%s: consume: message %s: command killed by signal %d\n",
+							progname, held[j].message_id, WTERMSIG(status));
+				if (backoff >= 0)
+					settle(&conn, queue, &held[j].handle, 1, backoff);
+			}
+			free_held(&held[j]);
+		}
+		settle(&conn, queue, done_handles, ndone, -1);
+		for (int j = 0; j < ndone; j++)
+			free(done_handles[j]);
+
+		/* renew the visibility of messages about to come back */
+		now = now_seconds();
+		{
+			int			nrenew = 0;
+
+			for (int j = 0; j < prefetch; j++)
+				if (held[j].handle && now > held[j].visible_until - visibility / 3.0)
+				{
+					done_handles[nrenew++] = held[j].handle;
+					held[j].visible_until = now + visibility;
+				}
+			settle(&conn, queue, done_handles, nrenew, visibility);
+		}
+
+		/* on a stop request, give back the messages that did not start */
+		if (stop_requested)
+		{
+			int			nrelease = 0;
+
+			for (int j = 0; j < prefetch; j++)
+				if (held[j].handle && held[j].pid == 0)
+					done_handles[nrelease++] = held[j].handle;
+			settle(&conn, queue, done_handles, nrelease, 0);
+			for (int j = 0; j < prefetch; j++)
+				if (held[j].handle && held[j].pid == 0)
+					free_held(&held[j]);
+		}
+
+		/* start commands for waiting messages */
+		for (int j = 0; j < prefetch; j++)
+			if (held[j].pid > 0)
 				running++;
-		free_slots = concurrency - running;
-		if (limit >= 0 && processed + failed + running >= limit)
-			free_slots = 0;
+		for (int j = 0; j < prefetch && running < concurrency; j++)
+		{
+			if (held[j].handle == NULL || held[j].pid != 0)
+				continue;
+			held[j].pid = start_command(command, queue, &held[j], &oldmask);
+			if (held[j].pid < 0)
+			{
+				fprintf(stderr, "%s: consume: could not start the command: %s\n", progname, strerror(errno));
+				held[j].pid = 0;
+				break;
+			}
+			running++;
+		}
+		for (int j = 0; j < prefetch; j++)
+			if (held[j].handle)
+				nheld++;
 
-		/* receive for the free slots; long-poll only when nothing runs */
-		if (free_slots > 0 && !stop_requested)
+		if (stop_requested && running == 0)
+			break;
+		if (limit >= 0 && processed + failed >= limit && nheld == 0)
+			break;
+
+		/* nothing waiting: receive more (long-poll only when idle) */
+		if (!stop_requested && nheld == running && nheld < prefetch &&
+			(limit < 0 || processed + failed + nheld < limit))
 		{
 			char		nbuf[16];
 			char		vbuf[16];
@@ -306,8 +489,11 @@ cmd_consume(int argc, char **argv)
 			const char *p[4];
 			PGresult   *res;
 			bool		lost;
+			long		want = prefetch - nheld;
 
-			snprintf(nbuf, sizeof(nbuf), "%d", free_slots);
+			if (limit >= 0 && want > limit - (processed + failed + nheld))
+				want = limit - (processed + failed + nheld);
+			snprintf(nbuf, sizeof(nbuf), "%ld", want);
 			snprintf(vbuf, sizeof(vbuf), "%d", visibility);
 			snprintf(wbuf, sizeof(wbuf), "%d", running > 0 ? 0 : wait);
 			p[0] = queue;
@@ -333,118 +519,62 @@ cmd_consume(int argc, char **argv)
 					break;
 				continue;
 			}
-			if (res == NULL && !stop_requested)
+			if (res == NULL)
 			{
-				/* the server refused: report (done), pause, go on */
-				sleep_ms(1000);
+				if (!stop_requested)
+					sleep_ms(1000);	/* the server refused (reported); pause */
 				continue;
 			}
-			if (res)
+			now = now_seconds();
+			for (int t = 0, j = 0; t < PQntuples(res); t++)
 			{
-				double		t0 = now_seconds();
-
-				for (int t = 0, j = 0; t < PQntuples(res); t++)
-				{
-					while (jobs[j].pid > 0)
-						j++;
-					jobs[j].pid = start_command(command, queue, res, t);
-					if (jobs[j].pid < 0)
-					{
-						fprintf(stderr, "%s: consume: could not start the command: %s\n", progname, strerror(errno));
-						jobs[j].pid = 0;
-						continue;
-					}
-					jobs[j].handle = strdup(PQgetvalue(res, t, 1));
-					jobs[j].message_id = strdup(PQgetvalue(res, t, 0));
-					jobs[j].visible_until = t0 + visibility;
-					running++;
-				}
-				if (PQntuples(res) == 0 && running == 0 && exit_when_empty)
-				{
-					PQclear(res);
-					break;
-				}
-				PQclear(res);
+				while (held[j].handle)
+					j++;
+				held[j].message_id = strdup(PQgetvalue(res, t, 0));
+				held[j].handle = strdup(PQgetvalue(res, t, 1));
+				held[j].body_len = PQgetlength(res, t, 2);
+				held[j].body = malloc(held[j].body_len + 1);
+				memcpy(held[j].body, PQgetvalue(res, t, 2), held[j].body_len + 1);
+				held[j].receive_count = strdup(PQgetvalue(res, t, 3));
+				held[j].attributes = strdup(PQgetvalue(res, t, 4));
+				held[j].pid = 0;
+				held[j].visible_until = now + visibility;
 			}
-		}
-
-		if (running == 0)
-		{
-			if (stop_requested || (limit >= 0 && processed + failed >= limit))
+			if (PQntuples(res) == 0 && running == 0 && exit_when_empty)
+			{
+				PQclear(res);
 				break;
+			}
+			PQclear(res);
 			continue;
 		}
 
-		/* wait a little for commands; settle the ones that finished */
-		sleep_ms(running >= concurrency || stop_requested ? 20 : 2);
-		for (int j = 0; j < concurrency; j++)
+		/* wait for a command to finish (or a heartbeat to come due) */
+		if (running > 0)
 		{
-			int			status;
-			pid_t		r;
-			const char *p[3];
-			char		vbuf[16];
-			PGresult   *res;
-			bool		lost;
+			struct timespec ts = {0, 50 * 1000000L};
 
-			if (jobs[j].pid <= 0)
-				continue;
-			r = waitpid(jobs[j].pid, &status, WNOHANG);
-			p[0] = queue;
-			p[1] = jobs[j].handle;
-			if (r == 0)
-			{
-				/* still running: renew the visibility before it runs out */
-				if (now_seconds() > jobs[j].visible_until - visibility / 3.0)
-				{
-					snprintf(vbuf, sizeof(vbuf), "%d", visibility);
-					p[2] = vbuf;
-					res = exec_robust(&conn, "SELECT outbox.change_message_visibility($1, $2, $3::integer)",
-									  3, p, &lost);
-					if (res)
-					{
-						jobs[j].visible_until = now_seconds() + visibility;
-						PQclear(res);
-					}
-				}
-				continue;
-			}
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			{
-				res = exec_robust(&conn, "SELECT outbox.delete_message($1, $2)", 2, p, &lost);
-				processed++;
-			}
-			else
-			{
-				failed++;
-				if (WIFEXITED(status))
-					fprintf(stderr, "%s: consume: message %s: command exited with status %d\n",
-							progname, jobs[j].message_id, WEXITSTATUS(status));
-				else
-					fprintf(stderr, "%s: consume: message %s: command killed by signal %d\n",
-							progname, jobs[j].message_id, WTERMSIG(status));
-				res = NULL;
-				if (backoff >= 0)
-				{
-					snprintf(vbuf, sizeof(vbuf), "%d", backoff);
-					p[2] = vbuf;
-					res = exec_robust(&conn, "SELECT outbox.change_message_visibility($1, $2, $3::integer)",
-									  3, p, &lost);
-				}
-			}
-			if (res)
-				PQclear(res);
-			free(jobs[j].handle);
-			free(jobs[j].message_id);
-			jobs[j].pid = 0;
+			(void) sigtimedwait(&chld, NULL, &ts);
 		}
 	}
 
+	/* a stop with messages still held (a lost connection): give them back */
+	{
+		int			n = 0;
+
+		for (int j = 0; j < prefetch; j++)
+			if (held[j].handle && held[j].pid == 0)
+				done_handles[n++] = held[j].handle;
+		if (conn)
+			settle(&conn, queue, done_handles, n, 0);
+	}
 	if (cli.json)
 		printf("{\"Processed\": %ld, \"Failed\": %ld}\n", processed, failed);
 	else if (!cli.quiet)
 		fprintf(stderr, "%s: consume: %ld processed, %ld failed\n", progname, processed, failed);
 	if (conn)
 		PQfinish(conn);
-	free(jobs);
+	free(held);
+	free(done_handles);
 	return 0;
 }

@@ -195,3 +195,6 @@ BENCH_CLUSTER_DIR=$DIR BENCH_PORT=$PORT bash test/bench/patterns.sh
 
 echo
 bash test/bench/workers.sh
+
+echo
+bash test/bench/cli.sh
