@@ -23,9 +23,20 @@ cluster_start "$DIR" "$PORT"
 
 runuser -u postgres -- psql -X -q -h "$DIR" -p "$PORT" -d postgres -f scripts/demo.sql
 
+echo
+echo "== the command-line client: a shell consumer for the same queues"
+CLI="$PG_BIN/pg_outbox -h $DIR -p $PORT -U postgres -d postgres"
+runuser -u postgres -- psql -X -q -h "$DIR" -p "$PORT" -d postgres -c "SELECT outbox.create_queue('demo-cli')" >/dev/null
+$CLI -q send demo-cli 'first from the shell'
+$CLI -q send demo-cli 'second from the shell' --attr color=green
+$CLI queues --prefix demo-cli
+$CLI consume demo-cli --wait 0 --exit-when-empty -- \
+	sh -c 'printf "   consumed: %s (color %s)\n" "$(cat)" "${OUTBOX_ATTR_COLOR:-none}"'
+
 cat <<MSG
 
 == The demo cluster is still running.
    connect:  psql -h $DIR -p $PORT -U postgres
+   the CLI:  PATH=$PG_BIN:\$PATH pg_outbox -h $DIR -p $PORT -U postgres queues
    stop:     runuser -u postgres -- $PG_BIN/pg_ctl -D $DIR/data stop
 MSG
