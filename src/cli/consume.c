@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "consume_int.h"
 
 /* A received message: waiting for a free slot, or running (pid > 0). */
 typedef struct Held
@@ -66,6 +67,33 @@ on_stop(int sig)
 
 		(void) PQcancel(current_cancel, err, sizeof(err));
 	}
+}
+
+static double now_seconds(void);
+static void sleep_ms(int ms);
+
+bool
+consume_stop_requested(void)
+{
+	return stop_requested != 0;
+}
+
+void
+consume_request_stop(void)
+{
+	stop_requested = 1;
+}
+
+double
+consume_now(void)
+{
+	return now_seconds();
+}
+
+void
+consume_sleep_ms(int ms)
+{
+	sleep_ms(ms);
 }
 
 static double
@@ -136,6 +164,26 @@ exec_robust(PGconn **conn, const char *sql, int n, const char *const *params, bo
 	return NULL;
 }
 
+/*
+ * Spawn attributes for a command: the default dispositions of the signals
+ * consume handles or ignores, and the signal mask it had before blocking
+ * SIGCHLD.
+ */
+void
+consume_spawnattr(posix_spawnattr_t *attr, const sigset_t *oldmask)
+{
+	sigset_t	dfl;
+
+	posix_spawnattr_init(attr);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setsigdefault(attr, &dfl);
+	posix_spawnattr_setsigmask(attr, oldmask);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+}
+
 /* "PREFIX" + NAME upper-cased, with anything but letters and digits as _ */
 static char *
 env_entry(const char *prefix, const char *name, const char *value)
@@ -195,18 +243,7 @@ start_command(char **command, const char *queue, Held *m, const sigset_t *oldmas
 	posix_spawn_file_actions_adddup2(&fa, pipefd[0], 0);
 	posix_spawn_file_actions_addclose(&fa, pipefd[0]);
 	posix_spawn_file_actions_addclose(&fa, pipefd[1]);
-	posix_spawnattr_init(&attr);
-	{
-		sigset_t	dfl;
-
-		sigemptyset(&dfl);
-		sigaddset(&dfl, SIGINT);
-		sigaddset(&dfl, SIGTERM);
-		sigaddset(&dfl, SIGPIPE);
-		posix_spawnattr_setsigdefault(&attr, &dfl);
-		posix_spawnattr_setsigmask(&attr, oldmask);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	}
+	consume_spawnattr(&attr, oldmask);
 	rc = posix_spawnp(&pid, command[0], &fa, &attr, command, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -262,8 +299,8 @@ handles_json(char **handles, int n)
 }
 
 /* Delete (visibility < 0) or change the visibility of a set of messages. */
-static void
-settle(PGconn **conn, const char *queue, char **handles, int n, int visibility)
+void
+consume_settle(PGconn **conn, const char *queue, char **handles, int n, int visibility)
 {
 	char	   *json;
 	char		vbuf[16];
@@ -292,6 +329,51 @@ settle(PGconn **conn, const char *queue, char **handles, int n, int visibility)
 	free(json);
 }
 
+/*
+ * Receive up to n messages (long-polling up to wait seconds), cancellable
+ * by a stop request; reconnects when the connection was lost.  NULL when
+ * nothing could be received (*conn is NULL when a stop came during a
+ * reconnect).
+ */
+PGresult *
+consume_receive(PGconn **conn, const char *queue, int n, int visibility, int wait)
+{
+	char		nbuf[16];
+	char		vbuf[16];
+	char		wbuf[16];
+	const char *p[4];
+	PGresult   *res;
+	bool		lost;
+
+	snprintf(nbuf, sizeof(nbuf), "%d", n);
+	snprintf(vbuf, sizeof(vbuf), "%d", visibility);
+	snprintf(wbuf, sizeof(wbuf), "%d", wait);
+	p[0] = queue;
+	p[1] = nbuf;
+	p[2] = vbuf;
+	p[3] = wbuf;
+	current_cancel = PQgetCancel(*conn);
+	res = exec_robust(conn, "SELECT message_id, receipt_handle, body, receive_count,"
+					  " coalesce(message_attributes, '{}')"
+					  " FROM outbox.receive_message($1, $2::integer, $3::integer, $4::integer)",
+					  4, p, &lost);
+	{
+		PGcancel   *c = current_cancel;
+
+		current_cancel = NULL;
+		if (c)
+			PQfreeCancel(c);
+	}
+	if (res == NULL && lost)
+	{
+		PQfinish(*conn);
+		*conn = connect_retrying();
+	}
+	else if (res == NULL && !stop_requested)
+		sleep_ms(1000);			/* the server refused (reported); pause */
+	return res;
+}
+
 int
 cmd_consume(int argc, char **argv)
 {
@@ -302,6 +384,7 @@ cmd_consume(int argc, char **argv)
 	int			backoff = -1;
 	long		limit = -1;
 	bool		exit_when_empty = false;
+	bool		batch = false;
 	char	  **command = NULL;
 	PGconn	   *conn;
 	Held	   *held;
@@ -332,6 +415,9 @@ cmd_consume(int argc, char **argv)
 				   "                        waiting out its visibility timeout\n"
 				   "  --limit N             stop after N messages\n"
 				   "  --exit-when-empty     stop when a receive finds nothing\n"
+				   "  --batch               start COMMAND once and write each message to it as a JSON\n"
+				   "                        line; COMMAND acknowledges a message by printing its\n"
+				   "                        MessageId on a line (then it is deleted)\n"
 				   "SIGINT/SIGTERM: no new messages; running commands finish and are settled.\n");
 			return 0;
 		}
@@ -352,6 +438,8 @@ cmd_consume(int argc, char **argv)
 			limit = cli_int(v, "--limit", 1, 2000000000);
 		else if (strcmp(argv[i], "--exit-when-empty") == 0)
 			exit_when_empty = true;
+		else if (strcmp(argv[i], "--batch") == 0)
+			batch = true;
 		else if (argv[i][0] == '-')
 			cli_usage_error("consume: unknown option \"%s\"", argv[i]);
 		else if (queue == NULL)
@@ -369,6 +457,13 @@ cmd_consume(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	if (batch)
+	{
+		ConsumeSettings cs = {visibility, wait, exit_when_empty};
+
+		return consume_batch(queue, command, &cs);
+	}
 
 	conn = cli_connect();
 	{
@@ -417,11 +512,11 @@ cmd_consume(int argc, char **argv)
 					fprintf(stderr, "%s: consume: message %s: command killed by signal %d\n",
 							progname, held[j].message_id, WTERMSIG(status));
 				if (backoff >= 0)
-					settle(&conn, queue, &held[j].handle, 1, backoff);
+					consume_settle(&conn, queue, &held[j].handle, 1, backoff);
 			}
 			free_held(&held[j]);
 		}
-		settle(&conn, queue, done_handles, ndone, -1);
+		consume_settle(&conn, queue, done_handles, ndone, -1);
 		for (int j = 0; j < ndone; j++)
 			free(done_handles[j]);
 
@@ -436,7 +531,7 @@ cmd_consume(int argc, char **argv)
 					done_handles[nrenew++] = held[j].handle;
 					held[j].visible_until = now + visibility;
 				}
-			settle(&conn, queue, done_handles, nrenew, visibility);
+			consume_settle(&conn, queue, done_handles, nrenew, visibility);
 		}
 
 		/* on a stop request, give back the messages that did not start */
@@ -447,7 +542,7 @@ cmd_consume(int argc, char **argv)
 			for (int j = 0; j < prefetch; j++)
 				if (held[j].handle && held[j].pid == 0)
 					done_handles[nrelease++] = held[j].handle;
-			settle(&conn, queue, done_handles, nrelease, 0);
+			consume_settle(&conn, queue, done_handles, nrelease, 0);
 			for (int j = 0; j < prefetch; j++)
 				if (held[j].handle && held[j].pid == 0)
 					free_held(&held[j]);
@@ -483,46 +578,16 @@ cmd_consume(int argc, char **argv)
 		if (!stop_requested && nheld == running && nheld < prefetch &&
 			(limit < 0 || processed + failed + nheld < limit))
 		{
-			char		nbuf[16];
-			char		vbuf[16];
-			char		wbuf[16];
-			const char *p[4];
 			PGresult   *res;
-			bool		lost;
 			long		want = prefetch - nheld;
 
 			if (limit >= 0 && want > limit - (processed + failed + nheld))
 				want = limit - (processed + failed + nheld);
-			snprintf(nbuf, sizeof(nbuf), "%ld", want);
-			snprintf(vbuf, sizeof(vbuf), "%d", visibility);
-			snprintf(wbuf, sizeof(wbuf), "%d", running > 0 ? 0 : wait);
-			p[0] = queue;
-			p[1] = nbuf;
-			p[2] = vbuf;
-			p[3] = wbuf;
-			current_cancel = PQgetCancel(conn);
-			res = exec_robust(&conn, "SELECT message_id, receipt_handle, body, receive_count,"
-							  " coalesce(message_attributes, '{}')"
-							  " FROM outbox.receive_message($1, $2::integer, $3::integer, $4::integer)",
-							  4, p, &lost);
-			{
-				PGcancel   *c = current_cancel;
-
-				current_cancel = NULL;
-				if (c)
-					PQfreeCancel(c);
-			}
-			if (res == NULL && lost)
-			{
-				PQfinish(conn);
-				if ((conn = connect_retrying()) == NULL)
-					break;
-				continue;
-			}
+			res = consume_receive(&conn, queue, (int) want, visibility, running > 0 ? 0 : wait);
 			if (res == NULL)
 			{
-				if (!stop_requested)
-					sleep_ms(1000);	/* the server refused (reported); pause */
+				if (conn == NULL)
+					break;
 				continue;
 			}
 			now = now_seconds();
@@ -566,7 +631,7 @@ cmd_consume(int argc, char **argv)
 			if (held[j].handle && held[j].pid == 0)
 				done_handles[n++] = held[j].handle;
 		if (conn)
-			settle(&conn, queue, done_handles, n, 0);
+			consume_settle(&conn, queue, done_handles, n, 0);
 	}
 	if (cli.json)
 		printf("{\"Processed\": %ld, \"Failed\": %ld}\n", processed, failed);

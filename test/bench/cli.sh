@@ -7,6 +7,8 @@
 #                   any one-process-per-message consumer)
 #   consume         pg_outbox consume --concurrency 4 -- true over 5,000
 #                   queued messages: messages/s, and the ratio to the ceiling
+#   consume --batch 100,000 messages as JSON lines to one awk process that
+#                   acknowledges each by its MessageId: messages/s
 #
 # Nothing here asserts timings.  BENCH_CLI_MESSAGES (5000).
 set -eu
@@ -42,6 +44,16 @@ $CLI -q consume cli --concurrency 4 --wait 0 --exit-when-empty -- true
 end=$(date +%s.%N)
 RATE=$(awk -v n="$N" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
 
+BN=100000
+for c in $(seq 1 $((BN / 1000))); do
+	echo "SELECT count(*) FROM outbox.send_message_bodies('cli', (SELECT array_agg('b$c-' || g) FROM generate_series(1, 1000) AS g));"
+done | runuser -u postgres -- $PG_BIN/psql -X -q -h "$DIR/cluster" -p "$PORT" -d postgres >/dev/null
+start=$(date +%s.%N)
+$CLI -q consume cli --batch --wait 0 --exit-when-empty -- awk -F'"MessageId":"' '{ split($2, a, "\""); print a[1]; fflush() }'
+end=$(date +%s.%N)
+BRATE=$(awk -v n="$BN" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
+
 echo "== summary"
 echo "  /bin/true, 4 at a time (the ceiling):  $CEIL starts/s"
 echo "  pg_outbox consume --concurrency 4:     $RATE messages/s ($(awk -v a="$RATE" -v b="$CEIL" 'BEGIN { printf "%.2f", a / b }')x the ceiling; target 2000)"
+echo "  pg_outbox consume --batch (awk):       $BRATE messages/s (target 20000)"

@@ -105,6 +105,26 @@ $seen{$_}++ for (slurp_file($tlog) =~ /^(t\d+)$/mg);
 is(scalar(keys %seen), 40, 'all 40 ran');
 is(scalar(grep { $seen{$_} > 1 } keys %seen), 0, 'none twice');
 
+# --batch: one long-running command reads JSON lines and acknowledges by MessageId
+$node->safe_psql('postgres', q{SELECT outbox.purge_queue('jobs');
+	SELECT outbox.send_message_bodies('jobs', array_agg('b' || g)) FROM generate_series(1, 300) AS g});
+command_ok([@c, 'consume', 'jobs', '--batch', '--wait', '0', '--exit-when-empty', '--',
+	'awk', '-F', '"MessageId":"', '{ split($2, a, "\""); print a[1]; fflush() }'],
+	'consume --batch with a command that acknowledges everything');
+is(depth('jobs'), '0/0', 'every acknowledged message was deleted');
+$node->safe_psql('postgres', q{SELECT outbox.send_message_bodies('jobs', array_agg('n' || g)) FROM generate_series(1, 10) AS g});
+command_ok([@c, 'consume', 'jobs', '--batch', '--wait', '0', '--exit-when-empty', '--visibility', '60', '--',
+	'sh', '-c', 'cat > /dev/null'], 'consume --batch with a command that acknowledges nothing');
+is(depth('jobs'), '0/10', 'unacknowledged messages stay in flight until their visibility timeout');
+{
+	my ($stdout, $stderr);
+	IPC::Run::run([@c, 'consume', 'jobs', '--batch', '--wait', '0', '--exit-when-empty', '--',
+		'sh', '-c', 'echo not-a-message-id'], '>', \$stdout, '2>', \$stderr);
+	like($stderr, qr/ignoring output line that is not a pending MessageId: not-a-message-id/,
+		'a stray output line is reported, not taken as an acknowledgement');
+}
+$node->safe_psql('postgres', q{SELECT outbox.purge_queue('jobs')});
+
 # a server restart: consume reconnects and goes on
 my $rlog = "$tmp/restart";
 my $h2 = IPC::Run::start([@c, 'consume', 'jobs', '--wait', '1', '--',
