@@ -46,6 +46,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -71,6 +72,19 @@ enum
 };
 
 static SPIPlanPtr std_receive_plan[2];
+
+/* where the next standard receive of a queue may start, this transaction */
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
+static struct
+{
+	LocalTransactionId lxid;
+	int32		queue_id;
+	int64		from;
+}			resume;
 static SPIPlanPtr fifo_scan_plan[2];
 static SPIPlanPtr fifo_group_plan[2];
 static SPIPlanPtr deliver_plan[2];
@@ -331,6 +345,17 @@ receive_standard(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 	scan_from = queue_cursor_low(q);
 
 	/*
+	 * Within one transaction, resume after the last message an earlier
+	 * receive of this queue returned.  What lies below is deleted by this
+	 * transaction (still in the index until it commits: a batch consumer
+	 * that receives and deletes many batches in one transaction would scan
+	 * them all again each time), in flight, or became visible meanwhile --
+	 * the last are returned by the next transaction, not this one.
+	 */
+	if (resume.lxid == MY_LXID && resume.queue_id == q->queue_id && resume.from > scan_from)
+		scan_from = resume.from;
+
+	/*
 	 * A round that moved messages to the dead-letter queue leaves room:
 	 * refill.  The next round starts after the last message this one picked,
 	 * or a message just delivered with a visibility timeout of 0 (visible
@@ -375,6 +400,9 @@ receive_standard(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 			break;
 		move_to_dead_letter_queue(q, dlq, to_move, n_move);
 	}
+	resume.lxid = MY_LXID;
+	resume.queue_id = q->queue_id;
+	resume.from = scan_from;
 	return out->delivered - start;
 }
 
