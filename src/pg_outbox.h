@@ -33,6 +33,18 @@
 #define outbox_proc_ownercheck(fn, role) pg_proc_ownercheck((fn), (role))
 #endif
 
+/*
+ * PostgreSQL 14 has no InitMaterializedSRF: our set-returning functions use
+ * only its two flags, so a small equivalent (pg_outbox.c) stands in.
+ */
+#if PG_VERSION_NUM < 150000
+#include "fmgr.h"
+#define MAT_SRF_USE_EXPECTED_DESC	0x01
+#define MAT_SRF_BLESS				0x02
+extern void outbox_init_materialized_srf(FunctionCallInfo fcinfo, int flags);
+#define InitMaterializedSRF(fcinfo, flags) outbox_init_materialized_srf((fcinfo), (flags))
+#endif
+
 #define OUTBOX_SCHEMA "outbox"
 
 /* GUC variables (defined in pg_outbox.c) */

@@ -582,8 +582,13 @@ flatten_attributes(PatternSet *set, JsonbContainer *attrs)
 				char	   *text = pnstrdup(valv.val.string.val, valv.val.string.len);
 				Jsonb	   *jb;
 
+#if PG_VERSION_NUM >= 170000
+				lex = makeJsonLexContextCstringLen(NULL, text, valv.val.string.len,
+												   GetDatabaseEncoding(), true);
+#else
 				lex = makeJsonLexContextCstringLen(text, valv.val.string.len,
 												   GetDatabaseEncoding(), true);
+#endif
 				if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
 					continue;
 				jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
