@@ -15,6 +15,8 @@
 
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+
+#include "core/spi_plan.h"
 #include "storage/spin.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
@@ -277,7 +279,5 @@ extern int64 queue_count_messages(QueueInfo *queue, int64 counters[3]);
 /* Run an SPI plan, erroring on anything but the expected result code. */
 extern void queue_spi_exec(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only,
 						   long count, int expected);
-extern SPIPlanPtr queue_prepare_plan(const char *sql, int nargs, Oid *argtypes);
-extern SPIPlanPtr queue_prepare_custom_plan(const char *sql, int nargs, Oid *argtypes);
 
 #endif							/* OUTBOX_QUEUE_H */

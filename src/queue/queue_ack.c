@@ -63,7 +63,7 @@ probe_handle(QueueInfo *q, ReceiptHandle *rh, TimestampTz now)
 								   " FROM %s WHERE queue_id = $1 AND msg_id = $2",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		probe_plan[q->is_unlogged] = queue_prepare_plan(sql, 4, argtypes);
+		probe_plan[q->is_unlogged] = outbox_prepare_plan(sql, 4, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = Int64GetDatum(rh->msg_id);
@@ -104,7 +104,7 @@ queue_delete_message(QueueInfo *q, const char *handle)
 									   " RETURNING visible_at > $4",
 									   QUEUE_TABLE(q->is_unlogged));
 
-			delete_plan[q->is_unlogged] = queue_prepare_plan(sql, 4, argtypes);
+			delete_plan[q->is_unlogged] = outbox_prepare_plan(sql, 4, argtypes);
 		}
 		plan = delete_plan[q->is_unlogged];
 	}
@@ -117,7 +117,7 @@ queue_delete_message(QueueInfo *q, const char *handle)
 									   " AND visible_at > $4 RETURNING true",
 									   QUEUE_TABLE(q->is_unlogged));
 
-			fifo_delete_plan[q->is_unlogged] = queue_prepare_plan(sql, 4, argtypes);
+			fifo_delete_plan[q->is_unlogged] = outbox_prepare_plan(sql, 4, argtypes);
 		}
 		plan = fifo_delete_plan[q->is_unlogged];
 	}
@@ -199,7 +199,7 @@ queue_delete_messages(QueueInfo *q, char **handles, int n)
 								   " RETURNING m.visible_at > $4",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		plan[q->is_unlogged] = queue_prepare_plan(sql, 4, argtypes);
+		plan[q->is_unlogged] = outbox_prepare_plan(sql, 4, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -238,7 +238,7 @@ queue_change_visibility(QueueInfo *q, const char *handle, int32 timeout)
 								   " AND visible_at > $4 AND $5 <= received_at + interval '12 hours'",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		visibility_plan[q->is_unlogged] = queue_prepare_plan(sql, 5, argtypes);
+		visibility_plan[q->is_unlogged] = outbox_prepare_plan(sql, 5, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = Int64GetDatum(rh.msg_id);

@@ -174,13 +174,13 @@ queue_load(const char *name)
 	{
 		Oid			argtypes[1] = {TEXTOID};
 
-		queue_plan = queue_prepare_plan("SELECT * FROM outbox.queue WHERE queue_name = $1", 1, argtypes);
+		queue_plan = outbox_prepare_plan("SELECT * FROM outbox.queue WHERE queue_name = $1", 1, argtypes);
 	}
 	if (grant_plan == NULL)
 	{
 		Oid			argtypes[1] = {INT4OID};
 
-		grant_plan = queue_prepare_plan("SELECT grantee::text, privileges FROM outbox.queue_grant "
+		grant_plan = outbox_prepare_plan("SELECT grantee::text, privileges FROM outbox.queue_grant "
 										"WHERE queue_id = $1 ORDER BY grantee", 1, argtypes);
 	}
 
@@ -589,7 +589,7 @@ queue_create(const char *name, Jsonb *attributes, bool unlogged, bool unlogged_g
 			INT4OID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTOID, INT4OID, JSONBOID,
 		BOOLOID, BOOLOID, BOOLOID, JSONBOID, TIMESTAMPTZOID};
 
-		plan = queue_prepare_plan("INSERT INTO outbox.queue (queue_name, is_fifo, is_unlogged, owner, "
+		plan = outbox_prepare_plan("INSERT INTO outbox.queue (queue_name, is_fifo, is_unlogged, owner, "
 								  "visibility_timeout, delay_seconds, retention_seconds, maximum_message_size, "
 								  "receive_wait_seconds, dead_letter_queue, max_receive_count, redrive_allow_policy, "
 								  "content_based_dedup, dedup_scope_group, throughput_per_group, opaque_attributes, "
@@ -662,7 +662,7 @@ queue_set_attributes(QueueInfo *q, Jsonb *attributes)
 			INT4OID, TEXTOID, INT4OID, JSONBOID, BOOLOID, BOOLOID, BOOLOID, JSONBOID,
 		TIMESTAMPTZOID};
 
-		plan = queue_prepare_plan("UPDATE outbox.queue SET visibility_timeout = $2, delay_seconds = $3, "
+		plan = outbox_prepare_plan("UPDATE outbox.queue SET visibility_timeout = $2, delay_seconds = $3, "
 								  "retention_seconds = $4, maximum_message_size = $5, receive_wait_seconds = $6, "
 								  "dead_letter_queue = $7, max_receive_count = $8, redrive_allow_policy = $9, "
 								  "content_based_dedup = $10, dedup_scope_group = $11, throughput_per_group = $12, "

@@ -331,7 +331,7 @@ queue_cursor_advance(QueueInfo *q)
 	 * first number to hand out, with is_called false.
 	 */
 	if (seq_plan == NULL)
-		seq_plan = queue_prepare_plan("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
+		seq_plan = outbox_prepare_plan("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
 									  " FROM outbox.message_id_seq", 0, NULL);
 	queue_spi_exec(seq_plan, NULL, NULL, true, 1, SPI_OK_SELECT);
 	last_value = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -353,7 +353,7 @@ queue_cursor_advance(QueueInfo *q)
 		char	   *sql = psprintf("SELECT msg_id FROM %s WHERE queue_id = $1 AND msg_id >= $2"
 								   " ORDER BY msg_id LIMIT 1", QUEUE_TABLE(q->is_unlogged));
 
-		first_plan[q->is_unlogged] = queue_prepare_plan(sql, 2, argtypes);
+		first_plan[q->is_unlogged] = outbox_prepare_plan(sql, 2, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = Int64GetDatum(low);

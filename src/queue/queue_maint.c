@@ -73,7 +73,7 @@ queue_count_messages(QueueInfo *q, int64 counters[3])
 								   " FROM %s WHERE queue_id = $1 AND msg_id >= $4 AND enqueued_at > $3",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		plan[q->is_unlogged] = queue_prepare_custom_plan(sql, 4, argtypes);
+		plan[q->is_unlogged] = outbox_prepare_custom_plan(sql, 4, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = TimestampTzGetDatum(outbox_now());
@@ -118,7 +118,7 @@ expire_queue_head(QueueInfo *q, TimestampTz now)
 								   " DELETE FROM %s m USING e WHERE m.queue_id = $1 AND m.msg_id = e.msg_id",
 								   t, t, t);
 
-		plan[q->is_unlogged] = queue_prepare_custom_plan(sql, 4, argtypes);
+		plan[q->is_unlogged] = outbox_prepare_custom_plan(sql, 4, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = Int64GetDatum(queue_cursor_low(q));

@@ -256,7 +256,7 @@ move_to_dead_letter_queue(QueueInfo *q, QueueInfo *dlq, int64 *ids, int n)
 								   "group_id, dedup_id FROM moved",
 								   QUEUE_TABLE(q->is_unlogged), QUEUE_TABLE(dlq->is_unlogged));
 
-		*plan = queue_prepare_plan(sql, 7, argtypes);
+		*plan = outbox_prepare_plan(sql, 7, argtypes);
 	}
 	for (i = 0; i < n; i++)
 	{
@@ -337,7 +337,7 @@ receive_standard(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 								   " FROM c WHERE c.receive_count >= $7",
 								   t, t);
 
-		*plan = queue_prepare_plan(sql, 8, argtypes);
+		*plan = outbox_prepare_plan(sql, 8, argtypes);
 	}
 
 	dlq = dead_letter_queue(q, &max_receive_count);
@@ -440,7 +440,7 @@ deliver_ids(ReceiveOutput *out, int64 *ids, int n, int32 visibility, TimestampTz
 								   "SELECT * FROM u ORDER BY array_position($2, u.msg_id)",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		*plan = queue_prepare_plan(sql, 5, argtypes);
+		*plan = outbox_prepare_plan(sql, 5, argtypes);
 	}
 	id_datums = palloc(sizeof(Datum) * n);
 	for (k = 0; k < n; k++)
@@ -531,7 +531,7 @@ collect_group(QueueInfo *q, QueueInfo *dlq, int32 max_receive_count, const char 
 								   " WHERE queue_id = $1 AND group_id = $2 ORDER BY msg_id LIMIT $5 FOR UPDATE",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		*plan = queue_prepare_plan(sql, 5, argtypes);
+		*plan = outbox_prepare_plan(sql, 5, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = CStringGetTextDatum(group_id);
@@ -603,7 +603,7 @@ receive_fifo(ReceiveOutput *out, int max, int32 visibility, TimestampTz now)
 								   " ORDER BY msg_id LIMIT 1000",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		*plan = queue_prepare_plan(sql, 4, argtypes);
+		*plan = outbox_prepare_plan(sql, 4, argtypes);
 	}
 	dlq = dead_letter_queue(q, &max_receive_count);
 	queue_cursor_advance(q);
@@ -700,7 +700,7 @@ replay_attempt(ReceiveOutput *out, const char *attempt_id, TimestampTz now)
 								   " AND m.visible_at > $4 ORDER BY a.ord",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		*plan = queue_prepare_plan(sql, 4, types);
+		*plan = outbox_prepare_plan(sql, 4, types);
 	}
 	values[1] = ids;
 	values[2] = receipts;
@@ -776,7 +776,7 @@ next_due(QueueInfo *q, TimestampTz now)
 		char	   *sql = psprintf("SELECT min(visible_at) FROM %s WHERE queue_id = $1 AND msg_id >= $3 AND visible_at > $2",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		plan[q->is_unlogged] = queue_prepare_custom_plan(sql, 3, argtypes);
+		plan[q->is_unlogged] = outbox_prepare_custom_plan(sql, 3, argtypes);
 	}
 	values[0] = Int32GetDatum(q->queue_id);
 	values[1] = TimestampTzGetDatum(now);

@@ -106,7 +106,7 @@ get_insert_plan(bool unlogged)
 								   "VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10)",
 								   QUEUE_TABLE(unlogged));
 
-		insert_plan[unlogged] = queue_prepare_plan(sql, 10, argtypes);
+		insert_plan[unlogged] = outbox_prepare_plan(sql, 10, argtypes);
 	}
 	return insert_plan[unlogged];
 }
@@ -127,7 +127,7 @@ fifo_claim(QueueInfo *q, OutgoingMessage *msg, TimestampTz now, bool *duplicate)
 	{
 		Oid			argtypes[2] = {INT4OID, TEXTOID};
 
-		group_lock_plan = queue_prepare_plan("INSERT INTO outbox.fifo_group AS g (queue_id, group_id) VALUES ($1, $2) "
+		group_lock_plan = outbox_prepare_plan("INSERT INTO outbox.fifo_group AS g (queue_id, group_id) VALUES ($1, $2) "
 											 "ON CONFLICT (queue_id, group_id) DO UPDATE SET sends = g.sends + 1",
 											 2, argtypes);
 	}
@@ -135,7 +135,7 @@ fifo_claim(QueueInfo *q, OutgoingMessage *msg, TimestampTz now, bool *duplicate)
 	{
 		Oid			argtypes[6] = {INT4OID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 
-		dedup_plan = queue_prepare_plan("INSERT INTO outbox.fifo_dedup AS d (queue_id, group_key, dedup_id, msg_id, expires_at) "
+		dedup_plan = outbox_prepare_plan("INSERT INTO outbox.fifo_dedup AS d (queue_id, group_key, dedup_id, msg_id, expires_at) "
 										"VALUES ($1, $2, $3, $4, $5) "
 										"ON CONFLICT (queue_id, group_key, dedup_id) DO UPDATE "
 										"SET msg_id = EXCLUDED.msg_id, expires_at = EXCLUDED.expires_at "
@@ -146,7 +146,7 @@ fifo_claim(QueueInfo *q, OutgoingMessage *msg, TimestampTz now, bool *duplicate)
 	{
 		Oid			argtypes[3] = {INT4OID, TEXTOID, TEXTOID};
 
-		dedup_lookup_plan = queue_prepare_plan("SELECT msg_id FROM outbox.fifo_dedup "
+		dedup_lookup_plan = outbox_prepare_plan("SELECT msg_id FROM outbox.fifo_dedup "
 											   "WHERE queue_id = $1 AND group_key = $2 AND dedup_id = $3",
 											   3, argtypes);
 	}
@@ -265,7 +265,7 @@ queue_send_batch_standard(QueueInfo *q, OutgoingMessage *msgs, int n, int64 *msg
 								   "FROM unnest($2, $3, $6, $7, $8, $9) AS m(id, visible_at, body, attributes, sysattrs, grp)",
 								   QUEUE_TABLE(q->is_unlogged));
 
-		insert_batch_plan[q->is_unlogged] = queue_prepare_plan(sql, 9, argtypes);
+		insert_batch_plan[q->is_unlogged] = outbox_prepare_plan(sql, 9, argtypes);
 	}
 
 	for (i = 0; i < n; i++)

@@ -360,7 +360,7 @@ worker_run_one_item(void)
 	outbox_become_owner(&sw);
 	SPI_connect();
 	if (claim_plan == NULL)
-		claim_plan = queue_prepare_plan("SELECT item_id, kind, run_as, function, payload, request_id, attempts,"
+		claim_plan = outbox_prepare_plan("SELECT item_id, kind, run_as, function, payload, request_id, attempts,"
 										" enqueued_at FROM outbox.due_item WHERE due_at <= $1"
 										" ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED", 1, &argtype);
 	if (SPI_execute_plan(claim_plan, &now, NULL, false, 1) == SPI_OK_SELECT &&

@@ -108,7 +108,7 @@ worker_function_config(Oid fn, WorkerFunctionConfig *cfg)
 	outbox_become_owner(&sw);
 	SPI_connect();
 	if (plan == NULL)
-		plan = queue_prepare_plan("SELECT timeout_seconds, maximum_retry_attempts, maximum_event_age_seconds,"
+		plan = outbox_prepare_plan("SELECT timeout_seconds, maximum_retry_attempts, maximum_event_age_seconds,"
 								  " on_success, on_failure, coalesce(reserved_concurrency, -1)"
 								  " FROM outbox.function_config WHERE function = $1", 1, &argtype);
 	rc = SPI_execute_plan(plan, &arg, NULL, false, 1);

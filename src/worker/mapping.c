@@ -112,7 +112,7 @@ enabled_mappings(void)
 	outbox_become_owner(&sw);
 	SPI_connect();
 	if (list_plan == NULL)
-		list_plan = queue_prepare_plan("SELECT uuid, queue_name, function, batch_size, maximum_batching_window_seconds,"
+		list_plan = outbox_prepare_plan("SELECT uuid, queue_name, function, batch_size, maximum_batching_window_seconds,"
 									   " report_batch_item_failures, run_as, last_processing_result"
 									   " FROM outbox.event_source_mapping WHERE enabled ORDER BY last_modified",
 									   0, NULL);
@@ -278,7 +278,7 @@ run_batch(Mapping *m)
 		SetUserIdAndSecContext(m->run_as, saved_context | SECURITY_LOCAL_USERID_CHANGE);
 		SPI_connect();
 		if (receive_plan == NULL)
-			receive_plan = queue_prepare_plan(receive_sql, 4, types);
+			receive_plan = outbox_prepare_plan(receive_sql, 4, types);
 		if (SPI_execute_plan(receive_plan, vals, NULL, false, 1) == SPI_OK_SELECT &&
 			SPI_processed == 1)
 		{
@@ -335,7 +335,7 @@ run_batch(Mapping *m)
 					SetUserIdAndSecContext(m->run_as, saved_context | SECURITY_LOCAL_USERID_CHANGE);
 					SPI_connect();
 					if (delete_plan == NULL)
-						delete_plan = queue_prepare_plan("SELECT outbox.delete_message_batch($1, $2)", 2, dtypes);
+						delete_plan = outbox_prepare_plan("SELECT outbox.delete_message_batch($1, $2)", 2, dtypes);
 					SPI_execute_plan(delete_plan, dvals, NULL, false, 0);
 					SPI_finish();
 					SetUserIdAndSecContext(saved_user, saved_context);
