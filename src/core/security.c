@@ -33,6 +33,8 @@
 
 #include "core/security.h"
 
+Oid			outbox_current_caller = InvalidOid;
+
 static Oid	cached_owner = InvalidOid;
 
 void

@@ -19,6 +19,9 @@ typedef struct OutboxUserSwitch
 	int			saved_sec_context;
 } OutboxUserSwitch;
 
+/* The role that called the API function being run (set by each room's call_begin). */
+extern Oid	outbox_current_caller;
+
 extern Oid	outbox_extension_owner(void);
 extern void outbox_become_owner(OutboxUserSwitch *save);
 extern void outbox_restore_user(OutboxUserSwitch *save);

@@ -16,6 +16,8 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 
+#include "core/acl.h"
+#include "core/security.h"
 #include "core/spi_plan.h"
 #include "storage/spin.h"
 #include "utils/jsonb.h"
@@ -43,11 +45,7 @@
 #define QUEUE_PRIV_ADMIN	0x10
 #define QUEUE_PRIV_ALL		0x1F
 
-typedef struct QueueGrant
-{
-	char		grantee[NAMEDATALEN];	/* "PUBLIC" for everyone */
-	int			privileges;
-} QueueGrant;
+typedef OutboxGrant QueueGrant;
 
 /*
  * A queue as the cache holds it.  Everything the hot paths need is here, so
@@ -147,9 +145,6 @@ typedef struct ReceiptHandle
 	int64		receipt;
 } ReceiptHandle;
 
-/* queue_api.c: the role that called the current API function */
-extern Oid	queue_current_caller;
-
 /* queue_catalog.c */
 extern QueueInfo *queue_lookup(const char *name, bool missing_ok);
 extern QueueInfo *queue_lookup_by_arn(const char *name_or_arn, const char *field, bool missing_ok);
@@ -178,6 +173,7 @@ extern void queue_check_any_right(QueueInfo *q, const char *action);
 extern void queue_check_rights(QueueInfo *queue, int privilege, const char *action);
 extern void queue_cache_remember_rights(const char *name, Oid role, int rights);
 extern bool queue_has_any_right(QueueInfo *queue, Oid role);
+extern bool queue_role_has_rights(QueueInfo *queue, Oid role, int privilege);
 extern int	queue_parse_privileges(ArrayType *privileges);
 extern void queue_grant(QueueInfo *queue, int privileges, const char *grantee, bool is_grant);
 

@@ -28,19 +28,12 @@
  */
 #include "pg_outbox.h"
 
-#include "catalog/pg_type.h"
-#include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/array.h"
-#include "utils/builtins.h"
 
+#include "core/acl.h"
 #include "queue/queue.h"
 
-static const struct
-{
-	const char *name;
-	int			bit;
-}			privilege_names[] =
+static const OutboxPrivilege queue_privileges[] =
 {
 	{"send", QUEUE_PRIV_SEND},
 	{"receive", QUEUE_PRIV_RECEIVE},
@@ -51,45 +44,10 @@ static const struct
 	{NULL, 0}
 };
 
-static const char *
-privilege_name(int bit)
-{
-	int			i;
-
-	for (i = 0; privilege_names[i].name; i++)
-		if (privilege_names[i].bit == bit)
-			return privilege_names[i].name;
-	return "?";
-}
-
-static int
-compute_rights(QueueInfo *q, Oid role)
-{
-	Oid			owner;
-	int			rights = 0;
-	int			i;
-
-	if (superuser_arg(role))
-		return QUEUE_PRIV_ALL;
-	owner = get_role_oid(q->owner, true);
-	if (OidIsValid(owner) && has_privs_of_role(role, owner))
-		return QUEUE_PRIV_ALL;
-	for (i = 0; i < q->ngrants; i++)
-	{
-		if (strcmp(q->grants[i].grantee, "PUBLIC") == 0)
-			rights |= q->grants[i].privileges;
-		else
-		{
-			Oid			grantee = get_role_oid(q->grants[i].grantee, true);
-
-			if (OidIsValid(grantee) && has_privs_of_role(role, grantee))
-				rights |= q->grants[i].privileges;
-		}
-	}
-	if (rights & QUEUE_PRIV_ADMIN)
-		rights = QUEUE_PRIV_ALL;
-	return rights;
-}
+static const OutboxAclKind queue_acl = {
+	"queue", queue_privileges, QUEUE_PRIV_ALL, QUEUE_PRIV_ADMIN,
+	"outbox.queue_grant", "queue_id"
+};
 
 static int
 rights_of(QueueInfo *q, Oid role)
@@ -98,7 +56,7 @@ rights_of(QueueInfo *q, Oid role)
 
 	if (q->rights_role == role)
 		return q->rights;
-	rights = compute_rights(q, role);
+	rights = outbox_acl_rights(&queue_acl, q->owner, q->grants, q->ngrants, role);
 	queue_cache_remember_rights(q->name, role, rights);
 	return rights;
 }
@@ -109,20 +67,17 @@ queue_has_any_right(QueueInfo *q, Oid role)
 	return rights_of(q, role) != 0;
 }
 
+bool
+queue_role_has_rights(QueueInfo *q, Oid role, int privilege)
+{
+	return (rights_of(q, role) & privilege) == privilege;
+}
+
 void
 queue_check_rights(QueueInfo *q, int privilege, const char *action)
 {
-	if ((rights_of(q, queue_current_caller) & privilege) == privilege)
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied for queue \"%s\"", q->name),
-			 errdetail("%s needs the \"%s\" privilege on the queue; role \"%s\" does not have it.",
-					   action, privilege_name(privilege),
-					   GetUserNameFromId(queue_current_caller, false)),
-			 errhint("The queue's owner can run outbox.grant_queue('%s', '{%s}', '%s').",
-					 q->name, privilege_name(privilege),
-					 GetUserNameFromId(queue_current_caller, false))));
+	if ((rights_of(q, outbox_current_caller) & privilege) != privilege)
+		outbox_acl_deny(&queue_acl, q->name, privilege, action, outbox_current_caller);
 }
 
 /*
@@ -132,89 +87,18 @@ queue_check_rights(QueueInfo *q, int privilege, const char *action)
 void
 queue_check_any_right(QueueInfo *q, const char *action)
 {
-	if (rights_of(q, queue_current_caller) != 0)
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied for queue \"%s\"", q->name),
-			 errdetail("%s needs a privilege on the queue, any of send, receive, delete, purge or admin; role \"%s\" has none.",
-					   action, GetUserNameFromId(queue_current_caller, false)),
-			 errhint("The queue's owner can grant one with outbox.grant_queue.")));
+	if (rights_of(q, outbox_current_caller) == 0)
+		outbox_acl_deny(&queue_acl, q->name, 0, action, outbox_current_caller);
 }
 
 int
 queue_parse_privileges(ArrayType *privileges)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	int			i;
-	int			bits = 0;
-
-	deconstruct_array(privileges, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid \"privileges\": at least one privilege is required")));
-	for (i = 0; i < n; i++)
-	{
-		char	   *p;
-		int			j;
-		bool		found = false;
-
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("invalid \"privileges\": null element")));
-		p = TextDatumGetCString(elems[i]);
-		for (j = 0; privilege_names[j].name; j++)
-		{
-			if (pg_strcasecmp(p, privilege_names[j].name) == 0)
-			{
-				bits |= privilege_names[j].bit;
-				found = true;
-			}
-		}
-		if (!found)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid \"privileges\": unknown privilege \"%s\"", p),
-					 errhint("Queue privileges are send, receive, delete, purge, admin and all.")));
-	}
-	return bits;
+	return outbox_acl_parse(&queue_acl, privileges);
 }
 
 void
 queue_grant(QueueInfo *q, int privileges, const char *grantee, bool is_grant)
 {
-	Oid			argtypes[3] = {INT4OID, NAMEOID, INT4OID};
-	Datum		args[3];
-	const char *who = grantee;
-	int			rc;
-
-	if (pg_strcasecmp(grantee, "public") == 0)
-		who = "PUBLIC";
-	else
-		(void) get_role_oid(grantee, false);	/* errors if the role does not exist */
-
-	args[0] = Int32GetDatum(q->queue_id);
-	args[1] = DirectFunctionCall1(namein, CStringGetDatum(who));
-	args[2] = Int32GetDatum(privileges);
-	if (is_grant)
-		rc = SPI_execute_with_args("INSERT INTO outbox.queue_grant AS g (queue_id, grantee, privileges) "
-								   "VALUES ($1, $2, $3) ON CONFLICT (queue_id, grantee) "
-								   "DO UPDATE SET privileges = g.privileges | $3",
-								   3, argtypes, args, NULL, false, 0);
-	else
-	{
-		rc = SPI_execute_with_args("UPDATE outbox.queue_grant SET privileges = privileges & ~$3 "
-								   "WHERE queue_id = $1 AND grantee = $2",
-								   3, argtypes, args, NULL, false, 0);
-		if (rc == SPI_OK_UPDATE)
-			rc = SPI_execute_with_args("DELETE FROM outbox.queue_grant WHERE queue_id = $1 AND grantee = $2 "
-									   "AND privileges = 0", 2, argtypes, args, NULL, false, 0);
-	}
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	CommandCounterIncrement();
+	outbox_acl_store(&queue_acl, q->queue_id, privileges, grantee, is_grant);
 }

@@ -35,8 +35,6 @@
 #include "core/jsonb_util.h"
 #include "queue/queue.h"
 
-Oid			queue_current_caller = InvalidOid;
-
 typedef struct QueueCall
 {
 	OutboxUserSwitch user;
@@ -46,8 +44,8 @@ typedef struct QueueCall
 static void
 call_begin(QueueCall *call)
 {
-	call->previous_caller = queue_current_caller;
-	queue_current_caller = GetUserId();
+	call->previous_caller = outbox_current_caller;
+	outbox_current_caller = GetUserId();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	outbox_become_owner(&call->user);
@@ -59,7 +57,7 @@ call_end(QueueCall *call)
 	outbox_restore_user(&call->user);
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
-	queue_current_caller = call->previous_caller;
+	outbox_current_caller = call->previous_caller;
 }
 
 /*
@@ -268,7 +266,7 @@ outbox_list_queues(PG_FUNCTION_ARGS)
 		char	   *name = SPI_getvalue(names->vals[i], names->tupdesc, 1);
 		QueueInfo  *q = queue_lookup(name, true);
 
-		if (q && queue_has_any_right(q, queue_current_caller))
+		if (q && queue_has_any_right(q, outbox_current_caller))
 		{
 			Datum		value = CStringGetTextDatum(name);
 			bool		isnull = false;
@@ -912,7 +910,7 @@ outbox_start_message_move_task(PG_FUNCTION_ARGS)
 	values[3] = Int32GetDatum(rate);
 	nulls[3] = rate > 0 ? ' ' : 'n';
 	values[4] = TimestampTzGetDatum(outbox_now());
-	values[5] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(queue_current_caller, false)));
+	values[5] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(outbox_current_caller, false)));
 	values[6] = Int32GetDatum(src->queue_id);
 	values[7] = CStringGetTextDatum(QUEUE_TABLE(src->is_unlogged));
 

@@ -602,7 +602,7 @@ queue_create(const char *name, Jsonb *attributes, bool unlogged, bool unlogged_g
 	values[0] = CStringGetTextDatum(name);
 	values[1] = BoolGetDatum(fifo);
 	values[2] = BoolGetDatum(unlogged);
-	values[3] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(queue_current_caller, false)));
+	values[3] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(outbox_current_caller, false)));
 	bind_attrs(&a, values, nulls, 4);
 	values[16] = TimestampTzGetDatum(now);
 	queue_spi_exec(plan, values, nulls, false, 0, SPI_OK_INSERT);

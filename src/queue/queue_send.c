@@ -60,10 +60,10 @@ static NameData cached_sender_name;
 static Datum
 sender_name(void)
 {
-	if (cached_sender_role != queue_current_caller)
+	if (cached_sender_role != outbox_current_caller)
 	{
-		namestrcpy(&cached_sender_name, GetUserNameFromId(queue_current_caller, false));
-		cached_sender_role = queue_current_caller;
+		namestrcpy(&cached_sender_name, GetUserNameFromId(outbox_current_caller, false));
+		cached_sender_role = outbox_current_caller;
 	}
 	return NameGetDatum(&cached_sender_name);
 }

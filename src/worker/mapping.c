@@ -543,16 +543,16 @@ outbox_create_event_source_mapping(PG_FUNCTION_ARGS)
 
 	/* as the queue room's own calls do: its catalog as owner, rights of the caller */
 	{
-		Oid			previous = queue_current_caller;
+		Oid			previous = outbox_current_caller;
 
-		queue_current_caller = GetUserId();
+		outbox_current_caller = GetUserId();
 		SPI_connect();
 		outbox_become_owner(&sw);
 		q = queue_lookup(queue_name, false);
 		queue_check_rights(q, QUEUE_PRIV_RECEIVE | QUEUE_PRIV_DELETE, "CreateEventSourceMapping");
 		outbox_restore_user(&sw);
 		SPI_finish();
-		queue_current_caller = previous;
+		outbox_current_caller = previous;
 	}
 	check_batching(batch_size, window, q->is_fifo);
 	worker_check_handler(fn, "function");
