@@ -93,3 +93,95 @@ outbox_jsonb_push_string(JsonbParseState **state, const char *key, const char *v
 	v.val.string.len = strlen(value);
 	outbox_jsonb_push_value(state, key, &v);
 }
+
+/* ---- attribute values: AWS sends every attribute as a string ---- */
+
+int32
+outbox_attr_int(JsonbValue *v, const char *attr, int32 min, int32 max)
+{
+	char	   *s = outbox_jsonb_scalar_cstring(v);
+	char	   *end;
+	long		n;
+
+	if (s == NULL || *s == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"%s\": expected an integer between %d and %d", attr, min, max)));
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (*end != '\0' || errno != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"%s\": \"%s\" is not an integer", attr, s)));
+	if (n < min || n > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"%s\": %ld is out of range (%d to %d)", attr, n, min, max)));
+	return (int32) n;
+}
+
+bool
+outbox_attr_bool(JsonbValue *v, const char *attr)
+{
+	char	   *s = outbox_jsonb_scalar_cstring(v);
+
+	if (s && pg_strcasecmp(s, "true") == 0)
+		return true;
+	if (s && pg_strcasecmp(s, "false") == 0)
+		return false;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid attribute \"%s\": expected \"true\" or \"false\"", attr)));
+	return false;				/* keep compiler quiet */
+}
+
+/*
+ * A policy attribute may be given as a JSON object or, as in the AWS API, as
+ * a string holding one.  Returns NULL for "" (remove the policy).
+ */
+Jsonb *
+outbox_attr_policy(JsonbValue *v, const char *attr)
+{
+	Jsonb	   *j;
+
+	if (v->type == jbvString)
+	{
+		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+		MemoryContext cxt = CurrentMemoryContext;
+
+		if (*s == '\0')
+			return NULL;
+
+		/*
+		 * Parsing has no side effects, so its error can be caught here and
+		 * reported as a bad attribute (PostgreSQL 15 has no soft-error jsonb
+		 * input yet).
+		 */
+		PG_TRY();
+		{
+			j = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s)));
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid attribute \"%s\": the string is not a JSON object", attr),
+					 errdetail("%s", edata->message)));
+		}
+		PG_END_TRY();
+	}
+	else if (v->type == jbvBinary)
+		j = JsonbValueToJsonb(v);
+	else
+		j = NULL;
+	if (j == NULL || !JB_ROOT_IS_OBJECT(j) || JB_ROOT_IS_SCALAR(j))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid attribute \"%s\": expected a JSON object", attr)));
+	return j;
+}

@@ -21,4 +21,9 @@ extern char *outbox_jsonb_scalar_cstring(JsonbValue *v);
 extern void outbox_jsonb_push_string(JsonbParseState **state, const char *key, const char *value);
 extern void outbox_jsonb_push_value(JsonbParseState **state, const char *key, JsonbValue *value);
 
+/* An attribute value given as a JSON scalar or string, checked; errors name "attr". */
+extern int32 outbox_attr_int(JsonbValue *v, const char *attr, int32 min, int32 max);
+extern bool outbox_attr_bool(JsonbValue *v, const char *attr);
+extern Jsonb *outbox_attr_policy(JsonbValue *v, const char *attr);
+
 #endif							/* OUTBOX_JSONB_UTIL_H */

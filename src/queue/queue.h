@@ -180,6 +180,7 @@ extern void queue_grant(QueueInfo *queue, int privileges, const char *grantee, b
 /* queue_message.c: validation shared by send paths */
 extern void queue_prepare_message(QueueInfo *queue, OutgoingMessage *msg, int64 *size_out);
 extern void queue_check_body(text *body, const char *field);
+extern int	queue_check_message_attributes(Jsonb *attributes, int max, int64 *size);
 extern void queue_check_id_chars(const char *value, const char *field);
 extern void queue_md5_attributes(Jsonb *attributes, char *out);
 extern pg_uuid_t *queue_message_uuid(int64 msg_id);

@@ -59,100 +59,10 @@ queue_check_name(const char *name)
 	}
 }
 
-static int32
-attr_int(JsonbValue *v, const char *attr, int32 min, int32 max)
-{
-	char	   *s = outbox_jsonb_scalar_cstring(v);
-	char	   *end;
-	long		n;
-
-	if (s == NULL || *s == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid attribute \"%s\": expected an integer between %d and %d", attr, min, max)));
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (*end != '\0' || errno != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid attribute \"%s\": \"%s\" is not an integer", attr, s)));
-	if (n < min || n > max)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid attribute \"%s\": %ld is out of range (%d to %d)", attr, n, min, max)));
-	return (int32) n;
-}
-
-static bool
-attr_bool(JsonbValue *v, const char *attr)
-{
-	char	   *s = outbox_jsonb_scalar_cstring(v);
-
-	if (s && pg_strcasecmp(s, "true") == 0)
-		return true;
-	if (s && pg_strcasecmp(s, "false") == 0)
-		return false;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid attribute \"%s\": expected \"true\" or \"false\"", attr)));
-	return false;				/* keep compiler quiet */
-}
-
-/*
- * A policy attribute may be given as a JSON object or, as in the AWS API, as
- * a string holding one.  Returns NULL for "" (remove the policy).
- */
-static Jsonb *
-attr_policy(JsonbValue *v, const char *attr)
-{
-	Jsonb	   *j;
-
-	if (v->type == jbvString)
-	{
-		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
-		MemoryContext cxt = CurrentMemoryContext;
-
-		if (*s == '\0')
-			return NULL;
-
-		/*
-		 * Parsing has no side effects, so its error can be caught here and
-		 * reported as a bad attribute (PostgreSQL 15 has no soft-error jsonb
-		 * input yet).
-		 */
-		PG_TRY();
-		{
-			j = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s)));
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid attribute \"%s\": the string is not a JSON object", attr),
-					 errdetail("%s", edata->message)));
-		}
-		PG_END_TRY();
-	}
-	else if (v->type == jbvBinary)
-		j = JsonbValueToJsonb(v);
-	else
-		j = NULL;
-	if (j == NULL || !JB_ROOT_IS_OBJECT(j) || JB_ROOT_IS_SCALAR(j))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid attribute \"%s\": expected a JSON object", attr)));
-	return j;
-}
-
 static void
 parse_redrive_policy(JsonbValue *v, QueueAttrs *out)
 {
-	Jsonb	   *j = attr_policy(v, "RedrivePolicy");
+	Jsonb	   *j = outbox_attr_policy(v, "RedrivePolicy");
 	JsonbValue *target;
 	JsonbValue *count;
 	JsonbIterator *it;
@@ -188,13 +98,13 @@ parse_redrive_policy(JsonbValue *v, QueueAttrs *out)
 																		  target->val.string.len),
 																 "RedrivePolicy.deadLetterTargetArn"));
 	queue_check_name(out->dead_letter_queue);
-	out->max_receive_count = attr_int(count, "RedrivePolicy.maxReceiveCount", 1, QUEUE_MAX_RECEIVE_COUNT);
+	out->max_receive_count = outbox_attr_int(count, "RedrivePolicy.maxReceiveCount", 1, QUEUE_MAX_RECEIVE_COUNT);
 }
 
 static void
 parse_redrive_allow_policy(JsonbValue *v, QueueAttrs *out)
 {
-	Jsonb	   *j = attr_policy(v, "RedriveAllowPolicy");
+	Jsonb	   *j = outbox_attr_policy(v, "RedriveAllowPolicy");
 	JsonbValue *perm;
 	JsonbValue *arns;
 	char	   *p;
@@ -278,27 +188,27 @@ queue_parse_attributes(Jsonb *attributes, QueueAttrs *out, bool creating)
 	{
 		if (strcmp(key, "VisibilityTimeout") == 0)
 		{
-			out->visibility_timeout = attr_int(&v, key, 0, QUEUE_MAX_VISIBILITY);
+			out->visibility_timeout = outbox_attr_int(&v, key, 0, QUEUE_MAX_VISIBILITY);
 			out->given |= QATTR_VISIBILITY;
 		}
 		else if (strcmp(key, "DelaySeconds") == 0)
 		{
-			out->delay_seconds = attr_int(&v, key, 0, QUEUE_MAX_DELAY);
+			out->delay_seconds = outbox_attr_int(&v, key, 0, QUEUE_MAX_DELAY);
 			out->given |= QATTR_DELAY;
 		}
 		else if (strcmp(key, "MessageRetentionPeriod") == 0)
 		{
-			out->retention_seconds = attr_int(&v, key, QUEUE_MIN_RETENTION, QUEUE_MAX_RETENTION);
+			out->retention_seconds = outbox_attr_int(&v, key, QUEUE_MIN_RETENTION, QUEUE_MAX_RETENTION);
 			out->given |= QATTR_RETENTION;
 		}
 		else if (strcmp(key, "MaximumMessageSize") == 0)
 		{
-			out->maximum_message_size = attr_int(&v, key, QUEUE_MIN_MESSAGE_SIZE, outbox_max_message_size_limit);
+			out->maximum_message_size = outbox_attr_int(&v, key, QUEUE_MIN_MESSAGE_SIZE, outbox_max_message_size_limit);
 			out->given |= QATTR_MAX_SIZE;
 		}
 		else if (strcmp(key, "ReceiveMessageWaitTimeSeconds") == 0)
 		{
-			out->receive_wait_seconds = attr_int(&v, key, 0, QUEUE_MAX_WAIT);
+			out->receive_wait_seconds = outbox_attr_int(&v, key, 0, QUEUE_MAX_WAIT);
 			out->given |= QATTR_WAIT;
 		}
 		else if (strcmp(key, "RedrivePolicy") == 0)
@@ -317,12 +227,12 @@ queue_parse_attributes(Jsonb *attributes, QueueAttrs *out, bool creating)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid attribute \"FifoQueue\": the type of a queue cannot be changed after it is created")));
-			out->fifo = attr_bool(&v, key);
+			out->fifo = outbox_attr_bool(&v, key);
 			out->given |= QATTR_FIFO;
 		}
 		else if (strcmp(key, "ContentBasedDeduplication") == 0)
 		{
-			out->content_based_dedup = attr_bool(&v, key);
+			out->content_based_dedup = outbox_attr_bool(&v, key);
 			out->given |= QATTR_CONTENT_DEDUP;
 		}
 		else if (strcmp(key, "DeduplicationScope") == 0)
@@ -355,13 +265,13 @@ queue_parse_attributes(Jsonb *attributes, QueueAttrs *out, bool creating)
 		}
 		else if (strcmp(key, "KmsDataKeyReusePeriodSeconds") == 0)
 		{
-			(void) attr_int(&v, key, 60, 86400);
+			(void) outbox_attr_int(&v, key, 60, 86400);
 			add_opaque(&opaque, key, &v);
 			out->given |= QATTR_OPAQUE;
 		}
 		else if (strcmp(key, "SqsManagedSseEnabled") == 0)
 		{
-			(void) attr_bool(&v, key);
+			(void) outbox_attr_bool(&v, key);
 			add_opaque(&opaque, key, &v);
 			out->given |= QATTR_OPAQUE;
 		}

@@ -268,7 +268,7 @@ attr_entry_cmp(const void *a, const void *b)
  * (for the MD5) and their byte size (for the size limit).
  */
 static AttrEntry *
-parse_message_attributes(Jsonb *attributes, int *count, int64 *size)
+parse_message_attributes(Jsonb *attributes, int max, int *count, int64 *size)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -284,11 +284,11 @@ parse_message_attributes(Jsonb *attributes, int *count, int64 *size)
 				 errmsg("invalid \"message_attributes\": expected a JSON object of attribute names and values"),
 				 errhint("Use the SQS shape: {\"name\": {\"DataType\": \"String\", \"StringValue\": \"value\"}}.")));
 	total = JB_ROOT_COUNT(attributes);
-	if (total > QUEUE_MAX_ATTRIBUTES)
+	if (total > max)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid \"message_attributes\": %d attributes given, at most %d are allowed",
-						total, QUEUE_MAX_ATTRIBUTES)));
+						total, max)));
 	entries = palloc0(sizeof(AttrEntry) * Max(total, 1));
 
 	it = JsonbIteratorInit(&attributes->root);
@@ -423,7 +423,7 @@ queue_md5_attributes(Jsonb *attributes, char *out)
 {
 	int			n;
 	int64		size;
-	AttrEntry  *entries = parse_message_attributes(attributes, &n, &size);
+	AttrEntry  *entries = parse_message_attributes(attributes, QUEUE_MAX_ATTRIBUTES, &n, &size);
 
 	md5_of_entries(entries, n, out);
 }
@@ -451,7 +451,7 @@ queue_prepare_message(QueueInfo *q, OutgoingMessage *msg, int64 *size_out)
 	{
 		int			n;
 		int64		attr_size;
-		AttrEntry  *entries = parse_message_attributes(msg->attributes, &n, &attr_size);
+		AttrEntry  *entries = parse_message_attributes(msg->attributes, QUEUE_MAX_ATTRIBUTES, &n, &attr_size);
 
 		if (n == 0)
 			msg->attributes = NULL;
@@ -541,6 +541,20 @@ queue_prepare_message(QueueInfo *q, OutgoingMessage *msg, int64 *size_out)
 		 */
 	}
 	*size_out = size;
+}
+
+/*
+ * Validate message attributes for another room's message (a topic's
+ * publish): the SQS rules, at most "max" of them.  Returns how many there
+ * are; *size gets their byte size.
+ */
+int
+queue_check_message_attributes(Jsonb *attributes, int max, int64 *size)
+{
+	int			n;
+
+	(void) parse_message_attributes(attributes, max, &n, size);
+	return n;
 }
 
 pg_uuid_t *

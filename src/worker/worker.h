@@ -16,6 +16,7 @@
 #include "datatype/timestamp.h"
 #include "port/atomics.h"
 #include "storage/latch.h"
+#include "utils/jsonb.h"
 
 #define OUTBOX_MAX_WORKERS_PER_DB	16
 #define OUTBOX_ACTIVITY_LEN			64
@@ -87,6 +88,37 @@ extern char *outbox_due_schedule(const char *kind, TimestampTz due_at, Oid run_a
 extern void outbox_due_finish(OutboxDueItem *item);
 extern void outbox_due_postpone(OutboxDueItem *item, TimestampTz due_at, int attempts,
 								const char *error);
+
+/*
+ * Calling user code (invoke.c), for rooms whose deliveries run SQL
+ * functions: the function's settings, a call as a role in a subtransaction
+ * with a timeout, and whether a failure is worth retrying.
+ */
+typedef struct WorkerFunctionConfig
+{
+	bool		exists;
+	int			timeout_seconds;
+	int			maximum_retry_attempts;
+	int			maximum_event_age_seconds;
+	char	   *on_success;		/* queue name or NULL */
+	char	   *on_failure;
+	int			reserved_concurrency;	/* -1: unreserved */
+} WorkerFunctionConfig;
+
+typedef struct WorkerCallResult
+{
+	bool		ok;
+	Jsonb	   *result;			/* NULL for void or null */
+	int			sqlerrcode;
+	char	   *message;
+} WorkerCallResult;
+
+extern void worker_check_handler(Oid fn, const char *field);
+extern void worker_function_config(Oid fn, WorkerFunctionConfig *cfg);
+extern void worker_call_function(Oid fn, Oid run_as, Jsonb *payload, int timeout_ms,
+								 WorkerCallResult *r);
+extern bool worker_error_is_retryable(int sqlerrcode);
+extern char *worker_iso_time(TimestampTz t);
 
 /* pool.c: for other rooms */
 extern void outbox_worker_notify_send(void);

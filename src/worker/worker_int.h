@@ -20,25 +20,6 @@
 
 #include "worker/worker.h"
 
-typedef struct WorkerFunctionConfig
-{
-	bool		exists;
-	int			timeout_seconds;
-	int			maximum_retry_attempts;
-	int			maximum_event_age_seconds;
-	char	   *on_success;		/* queue name or NULL */
-	char	   *on_failure;
-	int			reserved_concurrency;	/* -1: unreserved */
-} WorkerFunctionConfig;
-
-typedef struct WorkerCallResult
-{
-	bool		ok;
-	Jsonb	   *result;			/* NULL for void or null */
-	int			sqlerrcode;
-	char	   *message;
-} WorkerCallResult;
-
 typedef struct WorkerSubxact
 {
 	MemoryContext cxt;
@@ -49,13 +30,7 @@ typedef struct WorkerSubxact
 extern void worker_subxact_begin(WorkerSubxact *sx);
 extern void worker_subxact_release(WorkerSubxact *sx);
 extern ErrorData *worker_subxact_abort(WorkerSubxact *sx);
-extern void worker_check_handler(Oid fn, const char *field);
 extern char *worker_function_arn(Oid fn);
-extern char *worker_iso_time(TimestampTz t);
-extern void worker_function_config(Oid fn, WorkerFunctionConfig *cfg);
-extern void worker_call_function(Oid fn, Oid run_as, Jsonb *payload, int timeout_ms,
-								 WorkerCallResult *r);
-extern bool worker_error_is_retryable(int sqlerrcode);
 extern void worker_send_destination(const char *queue, Jsonb *record, Oid run_as);
 extern Jsonb *worker_destination_record(Oid fn, const char *request_id, const char *condition,
 										int invoke_count, Jsonb *payload, WorkerCallResult *r);
