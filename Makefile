@@ -47,6 +47,7 @@ include src/core/core.mk
 include src/queue/queue.mk
 include src/pattern/pattern.mk
 include src/worker/worker.mk
+include src/topic/topic.mk
 
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*.sql)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

@@ -264,6 +264,7 @@ _PG_init(void)
 
 	outbox_queue_init();
 	outbox_worker_init();
+	outbox_topic_init();
 }
 
 #if PG_VERSION_NUM < 150000

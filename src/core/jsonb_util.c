@@ -14,6 +14,8 @@
  */
 #include "pg_outbox.h"
 
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
@@ -184,4 +186,24 @@ outbox_attr_policy(JsonbValue *v, const char *attr)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid attribute \"%s\": expected a JSON object", attr)));
 	return j;
+}
+
+/*
+ * Parse text as JSON without raising: NULL if it is not valid JSON.  (The
+ * validity check runs first, so jsonb_in never fails here.)
+ */
+Jsonb *
+outbox_jsonb_parse_or_null(const char *text, int len)
+{
+	char	   *copy = pnstrdup(text, len);
+	JsonLexContext *lex;
+
+#if PG_VERSION_NUM >= 170000
+	lex = makeJsonLexContextCstringLen(NULL, copy, len, GetDatabaseEncoding(), true);
+#else
+	lex = makeJsonLexContextCstringLen(copy, len, GetDatabaseEncoding(), true);
+#endif
+	if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
+		return NULL;
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(copy)));
 }

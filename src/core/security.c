@@ -27,7 +27,9 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 
@@ -91,4 +93,39 @@ void
 outbox_restore_user(OutboxUserSwitch *save)
 {
 	SetUserIdAndSecContext(save->saved_userid, save->saved_sec_context);
+}
+
+void
+outbox_call_begin(OutboxCall *call)
+{
+	call->previous_caller = outbox_current_caller;
+	outbox_current_caller = GetUserId();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	outbox_become_owner(&call->user);
+}
+
+void
+outbox_call_end(OutboxCall *call)
+{
+	outbox_restore_user(&call->user);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	outbox_current_caller = call->previous_caller;
+}
+
+void
+outbox_arg_not_null(FunctionCallInfo fcinfo, int n, const char *field)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("\"%s\" must not be null", field)));
+}
+
+char *
+outbox_arg_text(FunctionCallInfo fcinfo, int n, const char *field)
+{
+	outbox_arg_not_null(fcinfo, n, field);
+	return text_to_cstring(PG_GETARG_TEXT_PP(n));
 }

@@ -25,13 +25,12 @@
 #include "pg_outbox.h"
 
 #include "common/hashfn.h"
-#include "common/jsonapi.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "core/jsonb_util.h"
 #include "pattern/pattern_int.h"
 
 typedef struct PathNode
@@ -578,20 +577,10 @@ flatten_attributes(PatternSet *set, JsonbContainer *attrs)
 
 			if (valv.type == jbvString)
 			{
-				JsonLexContext *lex;
-				char	   *text = pnstrdup(valv.val.string.val, valv.val.string.len);
-				Jsonb	   *jb;
+				Jsonb	   *jb = outbox_jsonb_parse_or_null(valv.val.string.val, valv.val.string.len);
 
-#if PG_VERSION_NUM >= 170000
-				lex = makeJsonLexContextCstringLen(NULL, text, valv.val.string.len,
-												   GetDatabaseEncoding(), true);
-#else
-				lex = makeJsonLexContextCstringLen(text, valv.val.string.len,
-												   GetDatabaseEncoding(), true);
-#endif
-				if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
+				if (jb == NULL)
 					continue;
-				jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
 				if (!JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb))
 					continue;
 				arr.type = jbvBinary;

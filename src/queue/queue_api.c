@@ -35,30 +35,10 @@
 #include "core/jsonb_util.h"
 #include "queue/queue.h"
 
-typedef struct QueueCall
-{
-	OutboxUserSwitch user;
-	Oid			previous_caller;
-} QueueCall;
+typedef OutboxCall QueueCall;
 
-static void
-call_begin(QueueCall *call)
-{
-	call->previous_caller = outbox_current_caller;
-	outbox_current_caller = GetUserId();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	outbox_become_owner(&call->user);
-}
-
-static void
-call_end(QueueCall *call)
-{
-	outbox_restore_user(&call->user);
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
-	outbox_current_caller = call->previous_caller;
-}
+#define call_begin(call) outbox_call_begin(call)
+#define call_end(call) outbox_call_end(call)
 
 /*
  * Open a call on a queue: begin the call, find the queue (an error if it
@@ -97,29 +77,8 @@ outbox_queue_init(void)
 	queue_wait_init();
 }
 
-static char *
-text_arg(FunctionCallInfo fcinfo, int n, const char *field)
-{
-	if (PG_ARGISNULL(n))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("\"%s\" must not be null", field)));
-	return text_to_cstring(PG_GETARG_TEXT_PP(n));
-}
-
-/*
- * Arguments that must not be null.  The SQL functions are not STRICT: a
- * null where a value is needed is an error naming the argument, not a
- * silent null result that changed nothing.
- */
-static void
-check_not_null(FunctionCallInfo fcinfo, int n, const char *field)
-{
-	if (PG_ARGISNULL(n))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("\"%s\" must not be null", field)));
-}
+#define text_arg(fcinfo, n, field) outbox_arg_text((fcinfo), (n), (field))
+#define check_not_null(fcinfo, n, field) outbox_arg_not_null((fcinfo), (n), (field))
 
 #define JSONB_ARG(n, field)	(check_not_null(fcinfo, (n), (field)), PG_GETARG_JSONB_P(n))
 #define ARRAY_ARG(n, field)	(check_not_null(fcinfo, (n), (field)), PG_GETARG_ARRAYTYPE_P(n))
