@@ -193,6 +193,7 @@ run_delivery(OutboxDueItem *item)
 	sub = *s;
 	sub.arn = pstrdup(s->arn);
 	sub.dead_letter_queue = s->dead_letter_queue ? pstrdup(s->dead_letter_queue) : NULL;
+	sub.endpoint = pstrdup(s->endpoint);
 	SPI_finish();
 	outbox_restore_user(&sw);
 
@@ -200,7 +201,7 @@ run_delivery(OutboxDueItem *item)
 	if (!SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(item->function)))
 	{
 		r.sqlerrcode = ERRCODE_UNDEFINED_FUNCTION;
-		r.message = psprintf("function with OID %u does not exist", item->function);
+		r.message = psprintf("function %s does not exist", sub.endpoint);
 	}
 	else
 	{
@@ -243,7 +244,7 @@ run_delivery(OutboxDueItem *item)
 		topic_dead_letter(&topic, &sub, &message_id,
 						  cstring_to_text(JsonbToCString(NULL, &event->root, VARSIZE(event))),
 						  unpack_sql_state(r.sqlerrcode),
-						  psprintf("%s (after %d attempts)", r.message, retry));
+						  psprintf("%s (after %d attempt%s)", r.message, retry, retry == 1 ? "" : "s"));
 	}
 	SPI_finish();
 	outbox_restore_user(&sw);
