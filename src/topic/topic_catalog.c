@@ -13,6 +13,11 @@
  * call is using stays valid until that call looks a topic up again -- one
  * lookup per call is the rule.
  *
+ * Freshness: every lookup first takes in pending invalidations, so a publish
+ * sees the subscriptions committed before its statement began, even inside
+ * a transaction that started earlier (READ COMMITTED).  A cache filled under
+ * a transaction snapshot is dropped when that transaction ends.
+ *
  * Copyright (c) 2026, The pg_outbox developers
  *
  * IDENTIFICATION
@@ -23,6 +28,7 @@
 #include "pg_outbox.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -30,6 +36,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -43,16 +50,32 @@ static HTAB *topic_cache = NULL;
 static MemoryContext topic_cache_cxt = NULL;
 static bool topic_cache_stale = false;
 
+/* Set when the cache was filled under a transaction snapshot (see below). */
+static bool topic_cache_xact_only = false;
+
 static void
 topic_cache_reset(void)
 {
 	topic_cache_stale = true;
 }
 
+static void
+topic_xact_callback(XactEvent event, void *arg)
+{
+	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT) &&
+		topic_cache_xact_only)
+	{
+		topic_cache_stale = true;
+		topic_cache_xact_only = false;
+	}
+}
+
 void
 topic_catalog_init(void)
 {
 	outbox_cache_register_reset(topic_cache_reset);
+	RegisterXactCallback(topic_xact_callback, NULL);
 }
 
 static void
@@ -283,11 +306,26 @@ topic_lookup(const char *name_or_arn, bool missing_ok)
 	TopicInfo  *t;
 
 	topic_check_name(name);
+
+	/*
+	 * Take in the invalidations of changes committed since this statement
+	 * began: a transaction that already holds its locks would otherwise not
+	 * see them until it ends.
+	 */
+	AcceptInvalidationMessages();
 	if (topic_cache == NULL || topic_cache_stale)
 		topic_cache_create();
 	t = hash_search(topic_cache, name, HASH_FIND, NULL);
 	if (t == NULL)
 	{
+		/*
+		 * Under REPEATABLE READ or SERIALIZABLE the load sees the
+		 * transaction's snapshot, which may predate changes whose
+		 * invalidations this backend has already consumed: such a cache
+		 * serves this transaction only.
+		 */
+		if (IsolationUsesXactSnapshot())
+			topic_cache_xact_only = true;
 		PG_TRY();
 		{
 			t = topic_load(name);
