@@ -9,7 +9,7 @@
 EXTENSION  = pg_outbox
 EXTVERSION = 0.1.0
 
-.PHONY: demo test bench bench-patterns bench-workers bench-cli fuzz checkver
+.PHONY: demo test bench bench-patterns bench-workers bench-cli bench-topics fuzz checkver
 .DEFAULT_GOAL := all
 
 demo:
@@ -29,6 +29,9 @@ bench-workers:
 
 bench-cli:
 	bash test/bench/cli.sh
+
+bench-topics:
+	bash test/bench/topics.sh
 
 fuzz:
 	bash test/fuzz/run.sh

@@ -15,8 +15,8 @@
 # fsync and synchronous_commit stay on.  Figures print as they come, then a
 # summary.  Not part of `make test`; nothing here asserts timings.
 #
-# The pattern engine's benchmark (test/bench/patterns.sh) runs next, on the
-# same cluster, then the worker runtime's (test/bench/workers.sh) on a cluster
+# The pattern engine's benchmark (test/bench/patterns.sh) and the topics'
+# (test/bench/topics.sh) run next, on the same cluster, then the worker runtime's (test/bench/workers.sh) on a cluster
 # of its own.
 #
 # Settings (environment): BENCH_SECONDS (10) per point, BENCH_CLIENTS
@@ -192,6 +192,9 @@ done
 
 echo
 BENCH_CLUSTER_DIR=$DIR BENCH_PORT=$PORT bash test/bench/patterns.sh
+
+echo
+BENCH_CLUSTER_DIR=$DIR BENCH_PORT=$PORT bash test/bench/topics.sh
 
 echo
 bash test/bench/workers.sh
