@@ -117,3 +117,4 @@ SELECT outbox.delete_topic('orders');
 SELECT outbox.delete_topic('orders');
 SELECT count(*) AS subscriptions_left FROM outbox.list_subscriptions() WHERE topic_arn LIKE '%:orders';
 SELECT topic_name FROM outbox.list_topics();
+DROP FUNCTION on_order(jsonb), not_handler(text);

@@ -108,3 +108,4 @@ SELECT outbox.delete_topic('events');
 DROP FUNCTION mine(jsonb);
 REVOKE USAGE ON SCHEMA public FROM topic_fn_owner;
 DROP ROLE topic_fn_owner;
+DROP TABLE got; DROP FUNCTION on_event(jsonb), flaky(jsonb);

@@ -160,3 +160,4 @@ SELECT outbox.publish('orders', repeat('y', 9000)) AS big_id \gset
 SELECT length(outbox.get_notification(:'notify_sub', :'big_id')) AS stored_payload;
 SELECT outbox.get_notification(:'notify_sub', '00000000-0000-0000-0000-000000000000') AS nothing;
 SELECT outbox.delete_topic('orders'), outbox.delete_topic('ledger.fifo');
+DROP TABLE orders;
