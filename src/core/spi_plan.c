@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * spi_plan.c
- *	  Prepared SPI plans kept for the life of the backend, for every room.
+ *	  Prepared SPI plans kept for the life of the backend, and reading the
+ *	  columns of SPI result rows by name, for every room.
  *
  * Copyright (c) 2026, The pg_outbox developers
  *
@@ -14,6 +15,8 @@
 
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "core/spi_plan.h"
 
@@ -55,3 +58,61 @@ outbox_prepare_custom_plan(const char *sql, int nargs, Oid *argtypes)
 	return prepare_and_keep(sql, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
 }
 
+/*
+ * Columns of an SPI result row, by name.  Values are copied into the
+ * current memory context; a null gives 0, false or NULL.
+ */
+Datum
+outbox_spi_column(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
+{
+	int			att = SPI_fnumber(desc, name);
+
+	if (att <= 0)
+		elog(ERROR, "column \"%s\" not found", name);
+	return SPI_getbinval(tup, desc, att, isnull);
+}
+
+int32
+outbox_spi_int(HeapTuple tup, TupleDesc desc, const char *name)
+{
+	bool		isnull;
+	Datum		d = outbox_spi_column(tup, desc, name, &isnull);
+
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+bool
+outbox_spi_bool(HeapTuple tup, TupleDesc desc, const char *name)
+{
+	bool		isnull;
+	Datum		d = outbox_spi_column(tup, desc, name, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+TimestampTz
+outbox_spi_timestamp(HeapTuple tup, TupleDesc desc, const char *name)
+{
+	bool		isnull;
+	Datum		d = outbox_spi_column(tup, desc, name, &isnull);
+
+	return isnull ? 0 : DatumGetTimestampTz(d);
+}
+
+char *
+outbox_spi_text(HeapTuple tup, TupleDesc desc, const char *name)
+{
+	bool		isnull;
+	Datum		d = outbox_spi_column(tup, desc, name, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+Jsonb *
+outbox_spi_jsonb(HeapTuple tup, TupleDesc desc, const char *name)
+{
+	bool		isnull;
+	Datum		d = outbox_spi_column(tup, desc, name, &isnull);
+
+	return isnull ? NULL : DatumGetJsonbPCopy(d);
+}

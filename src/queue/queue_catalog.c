@@ -111,44 +111,11 @@ queue_copy(QueueInfo *src)
 	return q;
 }
 
-static Datum
-get_column(HeapTuple tup, TupleDesc desc, const char *column, bool *isnull)
-{
-	return SPI_getbinval(tup, desc, SPI_fnumber(desc, column), isnull);
-}
-
-static int32
-get_int(HeapTuple tup, TupleDesc desc, const char *column)
-{
-	bool		isnull;
-	Datum		d = get_column(tup, desc, column, &isnull);
-
-	return isnull ? 0 : DatumGetInt32(d);
-}
-
-static bool
-get_bool(HeapTuple tup, TupleDesc desc, const char *column)
-{
-	bool		isnull;
-	Datum		d = get_column(tup, desc, column, &isnull);
-
-	return isnull ? false : DatumGetBool(d);
-}
-
-static TimestampTz
-get_timestamp(HeapTuple tup, TupleDesc desc, const char *column)
-{
-	bool		isnull;
-	Datum		d = get_column(tup, desc, column, &isnull);
-
-	return isnull ? 0 : DatumGetTimestampTz(d);
-}
-
 static Jsonb *
 get_jsonb(HeapTuple tup, TupleDesc desc, const char *column, MemoryContext cxt)
 {
 	bool		isnull;
-	Datum		d = get_column(tup, desc, column, &isnull);
+	Datum		d = outbox_spi_column(tup, desc, column, &isnull);
 
 	return isnull ? NULL : copy_jsonb(DatumGetJsonbP(d), cxt);
 }
@@ -195,28 +162,28 @@ queue_load(const char *name)
 	q = hash_search(queue_cache, name, HASH_ENTER, &found);
 	/* the key is already set; fill in the rest */
 	q->shared_known = false;
-	q->queue_id = get_int(tup, desc, "queue_id");
-	q->is_fifo = get_bool(tup, desc, "is_fifo");
-	q->is_unlogged = get_bool(tup, desc, "is_unlogged");
-	d = get_column(tup, desc, "owner", &isnull);
+	q->queue_id = outbox_spi_int(tup, desc, "queue_id");
+	q->is_fifo = outbox_spi_bool(tup, desc, "is_fifo");
+	q->is_unlogged = outbox_spi_bool(tup, desc, "is_unlogged");
+	d = outbox_spi_column(tup, desc, "owner", &isnull);
 	strlcpy(q->owner, NameStr(*DatumGetName(d)), NAMEDATALEN);
-	q->visibility_timeout = get_int(tup, desc, "visibility_timeout");
-	q->delay_seconds = get_int(tup, desc, "delay_seconds");
-	q->retention_seconds = get_int(tup, desc, "retention_seconds");
-	q->maximum_message_size = get_int(tup, desc, "maximum_message_size");
-	q->receive_wait_seconds = get_int(tup, desc, "receive_wait_seconds");
-	d = get_column(tup, desc, "dead_letter_queue", &isnull);
+	q->visibility_timeout = outbox_spi_int(tup, desc, "visibility_timeout");
+	q->delay_seconds = outbox_spi_int(tup, desc, "delay_seconds");
+	q->retention_seconds = outbox_spi_int(tup, desc, "retention_seconds");
+	q->maximum_message_size = outbox_spi_int(tup, desc, "maximum_message_size");
+	q->receive_wait_seconds = outbox_spi_int(tup, desc, "receive_wait_seconds");
+	d = outbox_spi_column(tup, desc, "dead_letter_queue", &isnull);
 	q->dead_letter_queue = isnull ? NULL : MemoryContextStrdup(queue_cache_cxt, TextDatumGetCString(d));
-	q->max_receive_count = get_int(tup, desc, "max_receive_count");
+	q->max_receive_count = outbox_spi_int(tup, desc, "max_receive_count");
 	q->redrive_allow_policy = get_jsonb(tup, desc, "redrive_allow_policy", queue_cache_cxt);
-	q->content_based_dedup = get_bool(tup, desc, "content_based_dedup");
-	q->dedup_scope_group = get_bool(tup, desc, "dedup_scope_group");
-	q->throughput_per_group = get_bool(tup, desc, "throughput_per_group");
+	q->content_based_dedup = outbox_spi_bool(tup, desc, "content_based_dedup");
+	q->dedup_scope_group = outbox_spi_bool(tup, desc, "dedup_scope_group");
+	q->throughput_per_group = outbox_spi_bool(tup, desc, "throughput_per_group");
 	q->opaque_attributes = get_jsonb(tup, desc, "opaque_attributes", queue_cache_cxt);
 	q->tags = get_jsonb(tup, desc, "tags", queue_cache_cxt);
-	q->created_at = get_timestamp(tup, desc, "created_at");
-	q->modified_at = get_timestamp(tup, desc, "modified_at");
-	q->purged_at = get_timestamp(tup, desc, "purged_at");
+	q->created_at = outbox_spi_timestamp(tup, desc, "created_at");
+	q->modified_at = outbox_spi_timestamp(tup, desc, "modified_at");
+	q->purged_at = outbox_spi_timestamp(tup, desc, "purged_at");
 	q->rights_role = InvalidOid;
 	q->rights = 0;
 	q->ngrants = 0;

@@ -126,43 +126,6 @@ topic_name_from_arn(const char *name_or_arn)
 	return name_or_arn;
 }
 
-static Datum
-column(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
-{
-	int			att = SPI_fnumber(desc, name);
-
-	if (att <= 0)
-		elog(ERROR, "column \"%s\" not found", name);
-	return SPI_getbinval(tup, desc, att, isnull);
-}
-
-static char *
-column_text(HeapTuple tup, TupleDesc desc, const char *name)
-{
-	bool		isnull;
-	Datum		d = column(tup, desc, name, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-static Jsonb *
-column_jsonb(HeapTuple tup, TupleDesc desc, const char *name)
-{
-	bool		isnull;
-	Datum		d = column(tup, desc, name, &isnull);
-
-	return isnull ? NULL : DatumGetJsonbPCopy(d);
-}
-
-static bool
-column_bool(HeapTuple tup, TupleDesc desc, const char *name)
-{
-	bool		isnull;
-	Datum		d = column(tup, desc, name, &isnull);
-
-	return !isnull && DatumGetBool(d);
-}
-
 static void
 load_subscriptions(TopicInfo *t)
 {
@@ -187,28 +150,28 @@ load_subscriptions(TopicInfo *t)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		SubscriptionInfo *s = &t->subs[i];
-		char	   *protocol = column_text(tup, desc, "protocol");
+		char	   *protocol = outbox_spi_text(tup, desc, "protocol");
 		bool		isnull;
 		Datum		d;
 
-		d = column(tup, desc, "subscription_id", &isnull);
+		d = outbox_spi_column(tup, desc, "subscription_id", &isnull);
 		memcpy(&s->id, DatumGetUUIDP(d), sizeof(pg_uuid_t));
 		s->arn = psprintf("%s:%s", t->arn,
 						  DatumGetCString(DirectFunctionCall1(uuid_out, d)));
 		s->protocol = strcmp(protocol, "sqs") == 0 ? SUB_SQS :
 			strcmp(protocol, "function") == 0 ? SUB_FUNCTION : SUB_NOTIFY;
-		s->endpoint = column_text(tup, desc, "endpoint");
-		d = column(tup, desc, "function", &isnull);
+		s->endpoint = outbox_spi_text(tup, desc, "endpoint");
+		d = outbox_spi_column(tup, desc, "function", &isnull);
 		s->function = isnull ? InvalidOid : DatumGetObjectId(d);
-		d = column(tup, desc, "owner", &isnull);
+		d = outbox_spi_column(tup, desc, "owner", &isnull);
 		strlcpy(s->owner, NameStr(*DatumGetName(d)), NAMEDATALEN);
 		s->owner_oid = get_role_oid(s->owner, true);
-		s->filter_policy = column_jsonb(tup, desc, "filter_policy");
-		s->filter_on_body = column_bool(tup, desc, "filter_on_body");
-		s->raw = column_bool(tup, desc, "raw_message_delivery");
-		s->dead_letter_queue = column_text(tup, desc, "dead_letter_queue");
-		s->delivery_policy = column_jsonb(tup, desc, "delivery_policy");
-		d = column(tup, desc, "created_at", &isnull);
+		s->filter_policy = outbox_spi_jsonb(tup, desc, "filter_policy");
+		s->filter_on_body = outbox_spi_bool(tup, desc, "filter_on_body");
+		s->raw = outbox_spi_bool(tup, desc, "raw_message_delivery");
+		s->dead_letter_queue = outbox_spi_text(tup, desc, "dead_letter_queue");
+		s->delivery_policy = outbox_spi_jsonb(tup, desc, "delivery_policy");
+		d = outbox_spi_column(tup, desc, "created_at", &isnull);
 		s->created_at = DatumGetTimestampTz(d);
 		if (s->filter_policy)
 		{
@@ -260,18 +223,18 @@ topic_load(const char *name)
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 	t = hash_search(topic_cache, name, HASH_ENTER, &found);
-	d = column(tup, desc, "topic_id", &isnull);
+	d = outbox_spi_column(tup, desc, "topic_id", &isnull);
 	t->topic_id = DatumGetInt32(d);
-	t->is_fifo = column_bool(tup, desc, "is_fifo");
-	d = column(tup, desc, "owner", &isnull);
+	t->is_fifo = outbox_spi_bool(tup, desc, "is_fifo");
+	d = outbox_spi_column(tup, desc, "owner", &isnull);
 	strlcpy(t->owner, NameStr(*DatumGetName(d)), NAMEDATALEN);
 	t->arn = topic_arn(name);
-	t->display_name = column_text(tup, desc, "display_name");
-	t->content_based_dedup = column_bool(tup, desc, "content_based_dedup");
-	t->delivery_policy = column_jsonb(tup, desc, "delivery_policy");
-	t->opaque_attributes = column_jsonb(tup, desc, "opaque_attributes");
-	t->tags = column_jsonb(tup, desc, "tags");
-	d = column(tup, desc, "created_at", &isnull);
+	t->display_name = outbox_spi_text(tup, desc, "display_name");
+	t->content_based_dedup = outbox_spi_bool(tup, desc, "content_based_dedup");
+	t->delivery_policy = outbox_spi_jsonb(tup, desc, "delivery_policy");
+	t->opaque_attributes = outbox_spi_jsonb(tup, desc, "opaque_attributes");
+	t->tags = outbox_spi_jsonb(tup, desc, "tags");
+	d = outbox_spi_column(tup, desc, "created_at", &isnull);
 	t->created_at = DatumGetTimestampTz(d);
 	t->rights_role = InvalidOid;
 	t->attr_filters = NULL;
