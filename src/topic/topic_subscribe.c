@@ -74,36 +74,6 @@ parse_protocol(const char *protocol)
 	return SUB_SQS;				/* keep compiler quiet */
 }
 
-/* A function endpoint: a name, a signature or a Lambda ARN, taking jsonb. */
-static Oid
-resolve_function(const char *endpoint)
-{
-	const char *name = endpoint;
-	const char *fn = strstr(endpoint, ":function:");
-	Oid			oid;
-	AclResult	acl;
-
-	if (strncmp(endpoint, "arn:", 4) == 0 && fn)
-		name = fn + strlen(":function:");
-	else if (strncmp(endpoint, "function:", 9) == 0)
-		name = endpoint + 9;
-	if (*name == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid \"endpoint\": a function name is required")));
-	if (strchr(name, '(') == NULL)
-		name = psprintf("%s(jsonb)", name);
-	oid = DatumGetObjectId(DirectFunctionCall1(regprocedurein, CStringGetDatum(name)));
-	worker_check_handler(oid, "endpoint");
-	acl = outbox_proc_aclcheck(oid, outbox_current_caller, ACL_EXECUTE);
-	if (acl != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for function %s", format_procedure(oid)),
-				 errdetail("A function subscription runs as its owner, who must be able to execute the function.")));
-	return oid;
-}
-
 /* The subscriber must be able to send to a queue the subscription writes to. */
 static QueueInfo *
 check_target_queue(TopicInfo *t, const char *name, const char *field)
@@ -207,7 +177,7 @@ topic_subscribe(TopicInfo *t, const char *protocol_name, const char *endpoint, J
 			(void) check_target_queue(t, stored_endpoint, "endpoint");
 			break;
 		case SUB_FUNCTION:
-			function = resolve_function(endpoint);
+			function = worker_resolve_handler(endpoint, "endpoint");
 			stored_endpoint = format_procedure_qualified(function);
 			break;
 		case SUB_NOTIFY:

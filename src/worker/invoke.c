@@ -77,6 +77,41 @@ worker_check_handler(Oid fn, const char *field)
 	ReleaseSysCache(tup);
 }
 
+/*
+ * A handler named by a subscription or a target: a name, "schema.name", a
+ * signature or a Lambda ARN (arn:aws:lambda:...:function:NAME); a name
+ * without arguments means NAME(jsonb).  The calling role must be able to
+ * execute it, since deliveries will run it as that role.
+ */
+Oid
+worker_resolve_handler(const char *endpoint, const char *field)
+{
+	const char *name = endpoint;
+	const char *fn = strstr(endpoint, ":function:");
+	Oid			oid;
+	AclResult	acl;
+
+	if (strncmp(endpoint, "arn:", 4) == 0 && fn)
+		name = fn + strlen(":function:");
+	else if (strncmp(endpoint, "function:", 9) == 0)
+		name = endpoint + 9;
+	if (*name == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid \"%s\": a function name is required", field)));
+	if (strchr(name, '(') == NULL)
+		name = psprintf("%s(jsonb)", name);
+	oid = DatumGetObjectId(DirectFunctionCall1(regprocedurein, CStringGetDatum(name)));
+	worker_check_handler(oid, field);
+	acl = outbox_proc_aclcheck(oid, outbox_current_caller, ACL_EXECUTE);
+	if (acl != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function %s", format_procedure(oid)),
+				 errdetail("Deliveries run the function as you, so you must be able to execute it.")));
+	return oid;
+}
+
 char *
 worker_function_arn(Oid fn)
 {

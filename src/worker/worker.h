@@ -114,6 +114,7 @@ typedef struct WorkerCallResult
 } WorkerCallResult;
 
 extern void worker_check_handler(Oid fn, const char *field);
+extern Oid	worker_resolve_handler(const char *endpoint, const char *field);
 extern void worker_function_config(Oid fn, WorkerFunctionConfig *cfg);
 extern void worker_call_function(Oid fn, Oid run_as, Jsonb *payload, int timeout_ms,
 								 WorkerCallResult *r);
