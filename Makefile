@@ -51,6 +51,7 @@ include src/queue/queue.mk
 include src/pattern/pattern.mk
 include src/worker/worker.mk
 include src/topic/topic.mk
+include src/bus/bus.mk
 
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*.sql)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

@@ -18,6 +18,7 @@
  */
 #include "pg_outbox.h"
 
+#include "bus/bus.h"
 #include "pattern/pattern.h"
 
 #include "fmgr.h"
@@ -246,6 +247,14 @@ _PG_init(void)
 							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("pg_outbox.max_rules_per_bus",
+							"Most rules an event bus may have.",
+							"EventBridge's default quota is 300.",
+							&outbox_max_rules_per_bus,
+							300, 1, 100000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("pg_outbox.max_event_pattern_length",
 							"Longest accepted event pattern, in characters of compact JSON.",
 							"EventBridge's default quota is 2048.",
@@ -265,6 +274,7 @@ _PG_init(void)
 	outbox_queue_init();
 	outbox_worker_init();
 	outbox_topic_init();
+	outbox_bus_init();
 }
 
 #if PG_VERSION_NUM < 150000

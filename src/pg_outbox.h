@@ -62,5 +62,6 @@ extern bool outbox_preloaded;
 /* Room initialisation, called once from _PG_init. */
 extern void outbox_queue_init(void);
 extern void outbox_topic_init(void);
+extern void outbox_bus_init(void);
 
 #endif							/* PG_OUTBOX_H */

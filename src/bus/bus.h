@@ -18,7 +18,9 @@
 #define OUTBOX_BUS_H
 
 #include "datatype/timestamp.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
+#include "utils/tuplestore.h"
 
 #include "core/acl.h"
 #include "pattern/pattern.h"
@@ -192,5 +194,6 @@ extern char *bus_target_input(RuleInfo *r, TargetInfo *t, BusEvent *e);
 extern void bus_events_init(void);
 extern char *bus_iso_seconds(TimestampTz t);
 extern void bus_dispatch(BusInfo *b, BusEvent *e);
+extern void bus_put_events(Jsonb *entries, Tuplestorestate *store, TupleDesc desc);
 
 #endif							/* OUTBOX_BUS_H */

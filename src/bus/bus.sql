@@ -153,8 +153,9 @@ CREATE FUNCTION outbox.remove_targets(rule text, ids text[], event_bus_name text
 COMMENT ON FUNCTION outbox.remove_targets(text, text[], text) IS
   'RemoveTargets: returns {"FailedEntryCount", "FailedEntries"}';
 
-CREATE FUNCTION outbox.list_targets_by_rule(rule text, event_bus_name text DEFAULT 'default')
-    RETURNS SETOF jsonb AS 'MODULE_PATHNAME', 'outbox_list_targets_by_rule' LANGUAGE C STABLE;
+CREATE FUNCTION outbox.list_targets_by_rule(rule text, event_bus_name text DEFAULT 'default',
+        OUT id text, OUT arn text, OUT target jsonb)
+    RETURNS SETOF record AS 'MODULE_PATHNAME', 'outbox_list_targets_by_rule' LANGUAGE C STABLE;
 COMMENT ON FUNCTION outbox.list_targets_by_rule(text, text) IS 'ListTargetsByRule: each target as put_targets took it';
 
 -- ---- events

@@ -193,6 +193,9 @@ extern int64 queue_new_receipt_base(void);
 extern SentMessage queue_send(QueueInfo *queue, OutgoingMessage *msg);
 extern void queue_send_batch_standard(QueueInfo *q, OutgoingMessage *msgs, int n, int64 *msg_ids);
 extern void queue_send_reset_cache(void);
+extern void queue_send_as(const char *queue_name, text *body, Jsonb *attributes,
+						  const char *group_id, const char *dedup_id, Oid role,
+						  bool *ok, char **error);
 
 /* queue_receive.c */
 typedef struct ReceiveRequest

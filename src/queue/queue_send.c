@@ -303,3 +303,61 @@ queue_send_batch_standard(QueueInfo *q, OutgoingMessage *msgs, int n, int64 *msg
 	}
 	queue_wake_at_commit(q->queue_id);
 }
+
+/*
+ * Send one message to a queue as "role", for another room's deliveries
+ * (topic fan-out, rule targets, dead letters).  What the sender cannot help --
+ * the queue is gone, the role may not send to it, the message is too
+ * large for it -- sets *ok = false and *error instead of raising.  SPI
+ * must be connected, as the extension owner.
+ */
+void
+queue_send_as(const char *queue_name, text *body, Jsonb *attributes,
+					const char *group_id, const char *dedup_id, Oid role,
+					bool *ok, char **error)
+{
+	QueueInfo  *q = queue_lookup(queue_name, true);
+	OutgoingMessage msg;
+	int64		size = VARSIZE_ANY_EXHDR(body);
+	int64		attr_size = 0;
+	Oid			previous = outbox_current_caller;
+
+	*ok = false;
+	if (q == NULL)
+	{
+		*error = psprintf("queue \"%s\" does not exist", queue_name);
+		return;
+	}
+	if (!OidIsValid(role) || !queue_role_has_rights(q, role, QUEUE_PRIV_SEND))
+	{
+		*error = psprintf("role \"%s\" may not send to queue \"%s\"",
+						  OidIsValid(role) ? GetUserNameFromId(role, false) : "(dropped)", queue_name);
+		return;
+	}
+	if (attributes)
+		(void) queue_check_message_attributes(attributes, QUEUE_MAX_ATTRIBUTES, &attr_size);
+	if (size + attr_size > q->maximum_message_size)
+	{
+		*error = psprintf("message of %lld bytes is larger than the MaximumMessageSize of queue \"%s\" (%d bytes)",
+						  (long long) (size + attr_size), q->name, q->maximum_message_size);
+		return;
+	}
+	if (q->is_fifo && group_id == NULL)
+	{
+		*error = psprintf("FIFO queue \"%s\" needs a message group id", q->name);
+		return;
+	}
+
+	memset(&msg, 0, sizeof(msg));
+	msg.body = body;
+	msg.body_field = "message";
+	msg.delay_seconds = -1;
+	msg.attributes = attributes;
+	msg.group_id = (char *) group_id;
+	msg.dedup_id = q->is_fifo ? (char *) dedup_id : NULL;
+	outbox_current_caller = role;
+	queue_prepare_message(q, &msg, &size);
+	(void) queue_send(q, &msg);
+	outbox_current_caller = previous;
+	*ok = true;
+}

@@ -209,12 +209,10 @@ extern const char *topic_protocol_name(SubProtocol p);
 extern void topic_check_message(TopicInfo *t, TopicMessage *m);
 extern TopicPublished topic_publish(TopicInfo *t, TopicMessage *m);
 extern char *topic_sequence_text(int64 sequence);
+extern void topic_publish_as(const char *topic_name, text *message, Oid role, bool *ok, char **error);
 
 /* topic_deliver.c */
 extern void topic_deliver_init(void);
-extern void topic_send_to_queue(const char *queue_name, text *body, Jsonb *attributes,
-								const char *group_id, const char *dedup_id, Oid role,
-								bool *ok, char **error);
 extern void topic_dead_letter(TopicInfo *t, SubscriptionInfo *s, pg_uuid_t *message_id,
 							  text *payload, const char *code, const char *error);
 extern int64 topic_run_maintenance(void);

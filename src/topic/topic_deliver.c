@@ -37,62 +37,6 @@
 #include "topic/topic.h"
 #include "worker/worker.h"
 
-/*
- * Send one message to a queue as "role".  What the sender cannot help --
- * the queue is gone, the role may not send to it, the message is too
- * large for it -- sets *ok = false and *error instead of raising.  SPI
- * must be connected, as the extension owner.
- */
-void
-topic_send_to_queue(const char *queue_name, text *body, Jsonb *attributes,
-					const char *group_id, const char *dedup_id, Oid role,
-					bool *ok, char **error)
-{
-	QueueInfo  *q = queue_lookup(queue_name, true);
-	OutgoingMessage msg;
-	int64		size = VARSIZE_ANY_EXHDR(body);
-	int64		attr_size = 0;
-	Oid			previous = outbox_current_caller;
-
-	*ok = false;
-	if (q == NULL)
-	{
-		*error = psprintf("queue \"%s\" does not exist", queue_name);
-		return;
-	}
-	if (!OidIsValid(role) || !queue_role_has_rights(q, role, QUEUE_PRIV_SEND))
-	{
-		*error = psprintf("the subscription's owner may not send to queue \"%s\"", queue_name);
-		return;
-	}
-	if (attributes)
-		(void) queue_check_message_attributes(attributes, QUEUE_MAX_ATTRIBUTES, &attr_size);
-	if (size + attr_size > q->maximum_message_size)
-	{
-		*error = psprintf("message of %lld bytes is larger than the MaximumMessageSize of queue \"%s\" (%d bytes)",
-						  (long long) (size + attr_size), q->name, q->maximum_message_size);
-		return;
-	}
-	if (q->is_fifo && group_id == NULL)
-	{
-		*error = psprintf("FIFO queue \"%s\" needs a message group id", q->name);
-		return;
-	}
-
-	memset(&msg, 0, sizeof(msg));
-	msg.body = body;
-	msg.body_field = "message";
-	msg.delay_seconds = -1;
-	msg.attributes = attributes;
-	msg.group_id = (char *) group_id;
-	msg.dedup_id = q->is_fifo ? (char *) dedup_id : NULL;
-	outbox_current_caller = role;
-	queue_prepare_message(q, &msg, &size);
-	(void) queue_send(q, &msg);
-	outbox_current_caller = previous;
-	*ok = true;
-}
-
 static void
 push_attribute(JsonbParseState **st, const char *name, const char *value)
 {
@@ -133,7 +77,7 @@ topic_dead_letter(TopicInfo *t, SubscriptionInfo *s, pg_uuid_t *message_id, text
 		push_attribute(&st, "SubscriptionArn", s->arn);
 		attributes = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 		/* a FIFO topic's dead letters keep one group per subscription, in order */
-		topic_send_to_queue(s->dead_letter_queue, payload, attributes, t->is_fifo ? "dead-letter" : NULL,
+		queue_send_as(s->dead_letter_queue, payload, attributes, t->is_fifo ? "dead-letter" : NULL,
 							psprintf("%s:%s", id, s->arn + strlen(s->arn) - 36), s->owner_oid,
 							&ok, &dlq_error);
 		if (ok)

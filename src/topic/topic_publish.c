@@ -42,6 +42,7 @@
 #include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
@@ -458,7 +459,7 @@ deliver_sqs(Fanout *f, SubscriptionInfo *s)
 	else
 		body = envelope(f, s, 0);
 
-	topic_send_to_queue(s->endpoint, body, attributes, m->group_id,
+	queue_send_as(s->endpoint, body, attributes, m->group_id,
 						f->topic->is_fifo ? f->dedup_id : NULL, s->owner_oid, &ok, &error);
 	if (!ok)
 		topic_dead_letter(f->topic, s, &f->published->message_id, body, "ClientError", error);
@@ -581,4 +582,39 @@ topic_publish(TopicInfo *t, TopicMessage *m)
 	}
 	pfree(matches);
 	return p;
+}
+
+/*
+ * Publish for another room (a rule's topic target) as "role": a message
+ * without attributes.  What the publisher cannot help -- the topic is
+ * gone, the role may not publish to it, the message does not fit -- sets
+ * *ok = false and *error instead of raising.  SPI must be connected, as
+ * the extension owner.
+ */
+void
+topic_publish_as(const char *topic_name, text *message, Oid role, bool *ok, char **error)
+{
+	TopicInfo  *t = topic_lookup(topic_name, true);
+	TopicMessage m;
+	int64		size = VARSIZE_ANY_EXHDR(message);
+
+	*ok = false;
+	if (t == NULL)
+		*error = psprintf("topic \"%s\" does not exist", topic_name);
+	else if (!OidIsValid(role) || !(topic_rights_of(t, role) & TOPIC_PRIV_PUBLISH))
+		*error = psprintf("role \"%s\" may not publish to topic \"%s\"",
+						  OidIsValid(role) ? GetUserNameFromId(role, false) : "(dropped)", topic_name);
+	else if (t->is_fifo)
+		*error = psprintf("FIFO topic \"%s\" needs a message group id", topic_name);
+	else if (size == 0 || size > TOPIC_MAX_MESSAGE)
+		*error = psprintf("a message of %lld bytes does not fit a topic (1 to %d bytes)",
+						  (long long) size, TOPIC_MAX_MESSAGE);
+	else
+	{
+		memset(&m, 0, sizeof(m));
+		m.message = message;
+		topic_check_message(t, &m);
+		(void) topic_publish(t, &m);
+		*ok = true;
+	}
 }
