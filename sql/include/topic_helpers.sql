@@ -4,7 +4,7 @@
 CREATE FUNCTION pg_temp.mask(s text) RETURNS text LANGUAGE sql AS $$
   SELECT regexp_replace(regexp_replace(s,
            '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<uuid>', 'g'),
-           '"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"', '"<time>"', 'g') $$;
+           '"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z"', '"<time>"', 'g') $$;
 CREATE FUNCTION pg_temp.take(q text) RETURNS TABLE (body text, attributes jsonb, group_id text)
 LANGUAGE plpgsql AS $$
 DECLARE r record;

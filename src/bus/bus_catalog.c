@@ -10,6 +10,9 @@
  * invalidations, so put_events sees the rules committed before its
  * statement began.  As in the topic room the reset only marks the cache
  * stale and the memory is freed at the next lookup: one lookup per call.
+ * The loads run read-write SPI queries, which take a fresh snapshot with the
+ * current command id: what an earlier call of the same statement created
+ * (create_topic(...), subscribe(...) in one SELECT) is seen.
  *
  * Rights: a bus belongs to its creator (the default bus to the extension's
  * owner, with put and rules granted to PUBLIC).  put lets a role put
@@ -185,7 +188,7 @@ load_targets(BusInfo *b)
 		plan = outbox_prepare_plan("SELECT t.rule_id, t.target_id, t.definition FROM outbox.rule_target t"
 								   " JOIN outbox.rule r USING (rule_id) WHERE r.bus_id = $1"
 								   " ORDER BY t.rule_id, t.target_id", 1, &argtype);
-	if (SPI_execute_plan(plan, &arg, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the targets of event bus \"%s\"", b->name);
 	MemoryContextSwitchTo(bus_cache_cxt);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -235,7 +238,7 @@ bus_load(const char *name)
 										1, &argtype);
 	}
 	arg = CStringGetTextDatum(name);
-	if (SPI_execute_plan(bus_plan, &arg, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(bus_plan, &arg, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read event bus \"%s\"", name);
 	if (SPI_processed == 0)
 		return NULL;
@@ -255,7 +258,7 @@ bus_load(const char *name)
 	b->rules = NULL;
 
 	arg = Int32GetDatum(b->bus_id);
-	if (SPI_execute_plan(grant_plan, &arg, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(grant_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the grants of event bus \"%s\"", name);
 	MemoryContextSwitchTo(bus_cache_cxt);
 	b->ngrants = (int) SPI_processed;
@@ -268,7 +271,7 @@ bus_load(const char *name)
 															  SPI_tuptable->tupdesc, 2, &isnull));
 	}
 
-	if (SPI_execute_plan(rule_plan, &arg, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(rule_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the rules of event bus \"%s\"", name);
 	MemoryContextSwitchTo(bus_cache_cxt);
 	b->nrules = (int) SPI_processed;

@@ -17,6 +17,9 @@
  * sees the subscriptions committed before its statement began, even inside
  * a transaction that started earlier (READ COMMITTED).  A cache filled under
  * a transaction snapshot is dropped when that transaction ends.
+ * The loads run read-write SPI queries, which take a fresh snapshot with the
+ * current command id: what an earlier call of the same statement created
+ * (create_topic(...), subscribe(...) in one SELECT) is seen.
  *
  * Copyright (c) 2026, The pg_outbox developers
  *
@@ -137,7 +140,7 @@ load_subscriptions(TopicInfo *t)
 	if (plan == NULL)
 		plan = outbox_prepare_plan("SELECT * FROM outbox.subscription WHERE topic_id = $1"
 								   " ORDER BY created_at, subscription_id", 1, &argtype);
-	if (SPI_execute_plan(plan, &arg, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the subscriptions of topic \"%s\"", t->name);
 	/* SPI returns in its own procedure context: the cache lives in ours */
 	MemoryContextSwitchTo(topic_cache_cxt);
@@ -214,7 +217,7 @@ topic_load(const char *name)
 										 " WHERE topic_id = $1 ORDER BY grantee", 1, &argtype);
 	}
 	arg = CStringGetTextDatum(name);
-	if (SPI_execute_plan(topic_plan, &arg, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(topic_plan, &arg, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read topic \"%s\"", name);
 	if (SPI_processed == 0)
 		return NULL;
@@ -241,7 +244,7 @@ topic_load(const char *name)
 	t->body_filters = NULL;
 
 	arg = Int32GetDatum(t->topic_id);
-	if (SPI_execute_plan(grant_plan, &arg, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(grant_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the grants of topic \"%s\"", name);
 	MemoryContextSwitchTo(topic_cache_cxt);
 	t->ngrants = (int) SPI_processed;
@@ -340,7 +343,7 @@ topic_find_subscription(const char *arn_or_id, TopicInfo **topic, bool missing_o
 									   " JOIN outbox.topic t USING (topic_id)"
 									   " WHERE s.subscription_id = $1", 1, &argtype);
 		arg = UUIDPGetDatum(uuid);
-		if (SPI_execute_plan(plan, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		if (SPI_execute_plan(plan, &arg, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read subscription \"%s\"", arn_or_id);
 		if (SPI_processed == 1)
 			topic_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
