@@ -26,6 +26,7 @@ CREATE TABLE outbox.bus_grant (
 COMMENT ON TABLE outbox.bus_grant IS 'Privileges granted on event buses (use grant_event_bus and revoke_event_bus)';
 
 CREATE SEQUENCE outbox.rule_id_seq AS integer;
+COMMENT ON SEQUENCE outbox.rule_id_seq IS 'Rule numbers (never reused)';
 CREATE TABLE outbox.rule (
     rule_id             integer PRIMARY KEY DEFAULT nextval('outbox.rule_id_seq'),
     bus_id              integer NOT NULL REFERENCES outbox.event_bus,

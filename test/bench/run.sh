@@ -197,6 +197,9 @@ echo
 BENCH_CLUSTER_DIR=$DIR BENCH_PORT=$PORT bash test/bench/topics.sh
 
 echo
+bash test/bench/buses.sh
+
+echo
 bash test/bench/workers.sh
 
 echo
