@@ -66,6 +66,7 @@ declare -A EPS
 echo "== event buses: put_events of 10 entries, ${SECS} s per point, synchronous_commit off"
 for n in 10 100 1000; do
 	setup_bus "$n"
+	$PGBENCH -c 1 -T 2 -f "$DIR/put_$n.sql" bench_buses >/dev/null 2>&1	# warm-up
 	for c in 1 2; do
 		out=$($PGBENCH -c "$c" -j "$c" -T "$SECS" -f "$DIR/put_$n.sql" bench_buses 2>&1) || { echo "$out" >&2; exit 1; }
 		tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p')
