@@ -126,6 +126,7 @@ typedef struct RuleInfo
 	Oid			owner_oid;
 	Jsonb	   *event_pattern;	/* NULL: schedule only */
 	char	   *schedule;		/* NULL: pattern only */
+	char	   *schedule_token;	/* the current firing's token */
 	bool		enabled;
 	char	   *description;
 	TimestampTz created_at;
@@ -195,5 +196,12 @@ extern void bus_events_init(void);
 extern char *bus_iso_seconds(TimestampTz t);
 extern void bus_dispatch(BusInfo *b, BusEvent *e);
 extern void bus_put_events(Jsonb *entries, Tuplestorestate *store, TupleDesc desc);
+extern void bus_deliver_rule(BusInfo *b, RuleInfo *r, BusEvent *e);
+
+/* bus_schedule.c */
+extern void bus_schedule_init(void);
+extern void bus_check_schedule(const char *expr);
+extern void bus_schedule_rule(const char *bus, const char *rule, const char *schedule, const char *token,
+							  Oid owner, TimestampTz after, TimestampTz anchor);
 
 #endif							/* OUTBOX_BUS_H */

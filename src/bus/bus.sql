@@ -33,6 +33,7 @@ CREATE TABLE outbox.rule (
     rule_name           text NOT NULL,
     event_pattern       jsonb,
     schedule_expression text,
+    schedule_token      uuid,       -- the firing a scheduled rule is waiting for
     enabled             boolean NOT NULL,
     description         text,
     owner               name NOT NULL,
@@ -158,6 +159,14 @@ CREATE FUNCTION outbox.list_targets_by_rule(rule text, event_bus_name text DEFAU
         OUT id text, OUT arn text, OUT target jsonb)
     RETURNS SETOF record AS 'MODULE_PATHNAME', 'outbox_list_targets_by_rule' LANGUAGE C STABLE;
 COMMENT ON FUNCTION outbox.list_targets_by_rule(text, text) IS 'ListTargetsByRule: each target as put_targets took it';
+
+-- ---- schedules
+
+CREATE FUNCTION outbox.next_firings(schedule_expression text, after timestamptz DEFAULT outbox.clock_now(),
+        count integer DEFAULT 10)
+    RETURNS SETOF timestamptz AS 'MODULE_PATHNAME', 'outbox_next_firings' LANGUAGE C STABLE;
+COMMENT ON FUNCTION outbox.next_firings(text, timestamptz, integer) IS
+  'The next firing times of a rate() or cron() schedule expression after a time (a rate counts from that time)';
 
 -- ---- events
 

@@ -35,6 +35,7 @@ outbox_bus_init(void)
 {
 	bus_catalog_init();
 	bus_events_init();
+	bus_schedule_init();
 }
 
 static Datum

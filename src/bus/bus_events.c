@@ -177,6 +177,14 @@ deliver(BusInfo *b, RuleInfo *r, TargetInfo *t, BusEvent *e)
 		dead_letter(r->arn, t->arn, t->dead_letter_queue, r->owner_oid, input, "ClientError", error, NULL, 0);
 }
 
+/* Deliver an event to one rule's targets (a scheduled rule's firing). */
+void
+bus_deliver_rule(BusInfo *b, RuleInfo *r, BusEvent *e)
+{
+	for (int k = 0; k < r->ntargets; k++)
+		deliver(b, r, &r->targets[k], e);
+}
+
 /* Match an event against the bus's enabled rules and deliver it. */
 void
 bus_dispatch(BusInfo *b, BusEvent *e)
@@ -190,10 +198,7 @@ bus_dispatch(BusInfo *b, BusEvent *e)
 	n = pattern_set_match(b->patterns, e->event, hits);
 	for (int i = 0; i < n; i++)
 	{
-		RuleInfo   *r = &b->rules[hits[i]];
-
-		for (int k = 0; k < r->ntargets; k++)
-			deliver(b, r, &r->targets[k], e);
+		bus_deliver_rule(b, &b->rules[hits[i]], e);
 	}
 	pfree(hits);
 }

@@ -28,7 +28,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
+#include "utils/uuid.h"
 
+#include "core/clock.h"
 #include "core/jsonb_util.h"
 #include "core/security.h"
 #include "bus/bus.h"
@@ -101,9 +103,11 @@ bus_put_rule(BusInfo *b, const char *name, Jsonb *pattern, const char *schedule,
 {
 	RuleInfo   *r;
 	bool		enabled;
-	Oid			types[7] = {INT4OID, TEXTOID, JSONBOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID};
-	Datum		vals[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			owner;
+	char	   *token = NULL;
+	Oid			types[8] = {INT4OID, TEXTOID, JSONBOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID, UUIDOID};
+	Datum		vals[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	bus_check_rule_name(name);
 	if (pattern == NULL && schedule == NULL)
@@ -113,10 +117,14 @@ bus_put_rule(BusInfo *b, const char *name, Jsonb *pattern, const char *schedule,
 	if (pattern)
 		pattern_validate(pattern, PATTERN_EVENTBRIDGE);
 	if (schedule)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("schedule expressions are not supported yet"),
-				 errhint("Scheduled rules arrive with the next release of the event bus room.")));
+	{
+		bus_check_schedule(schedule);
+		if (strcmp(b->name, "default") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid \"schedule_expression\": scheduled rules belong on the default event bus"),
+					 errdetail("Event bus \"%s\" takes rules with event patterns only, as in EventBridge.", b->name)));
+	}
 	if (strcmp(state, "ENABLED") == 0 || strcmp(state, "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") == 0)
 		enabled = true;
 	else if (strcmp(state, "DISABLED") == 0)
@@ -131,6 +139,7 @@ bus_put_rule(BusInfo *b, const char *name, Jsonb *pattern, const char *schedule,
 				 errmsg("invalid \"description\": longer than %d characters", RULE_DESCRIPTION_MAX)));
 
 	r = bus_find_rule(b, name);
+	owner = r ? r->owner_oid : outbox_current_caller;
 	if (r)
 		bus_check_rule_rights(b, r, "put_rule");
 	else
@@ -153,31 +162,52 @@ bus_put_rule(BusInfo *b, const char *name, Jsonb *pattern, const char *schedule,
 	vals[5] = description ? CStringGetTextDatum(description) : (Datum) 0;
 	nulls[5] = description ? ' ' : 'n';
 	vals[6] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(outbox_current_caller, false)));
+	if (schedule && enabled)
+		token = DatumGetCString(DirectFunctionCall1(uuid_out, DirectFunctionCall1(gen_random_uuid, (Datum) 0)));
+	vals[7] = token ? DirectFunctionCall1(uuid_in, CStringGetDatum(token)) : (Datum) 0;
+	nulls[7] = token ? ' ' : 'n';
 
 	/* PutRule replaces: what is not given is cleared; the owner stays */
 	if (SPI_execute_with_args("INSERT INTO outbox.rule AS r (bus_id, rule_name, event_pattern,"
-							  " schedule_expression, enabled, description, owner, created_at)"
-							  " VALUES ($1, $2, $3, $4, $5, $6, $7, outbox.clock_now())"
+							  " schedule_expression, enabled, description, owner, schedule_token, created_at)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, outbox.clock_now())"
 							  " ON CONFLICT (bus_id, rule_name) DO UPDATE SET event_pattern = $3,"
-							  " schedule_expression = $4, enabled = $5, description = $6",
-							  7, types, vals, nulls, false, 0) != SPI_OK_INSERT)
+							  " schedule_expression = $4, enabled = $5, description = $6, schedule_token = $8",
+							  8, types, vals, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not put rule \"%s\"", name);
 	CommandCounterIncrement();
+	if (token)
+		bus_schedule_rule(b->name, name, schedule, token, owner, outbox_now(), outbox_now());
 	return rule_arn(b->name, name);
 }
 
 void
 bus_set_rule_state(BusInfo *b, RuleInfo *r, bool enabled)
 {
-	Oid			types[2] = {INT4OID, BOOLOID};
-	Datum		vals[2];
+	Oid			types[3] = {INT4OID, BOOLOID, UUIDOID};
+	Datum		vals[3];
+	char		nulls[3] = {' ', ' ', 'n'};
+	char	   *token = NULL;
+	char	   *bus = pstrdup(b->name);
+	char	   *rule = pstrdup(r->name);
+	char	   *schedule = r->schedule ? pstrdup(r->schedule) : NULL;
+	Oid			owner = r->owner_oid;
 
+	/* enabling a scheduled rule starts its schedule afresh */
+	if (enabled && schedule)
+	{
+		token = DatumGetCString(DirectFunctionCall1(uuid_out, DirectFunctionCall1(gen_random_uuid, (Datum) 0)));
+		vals[2] = DirectFunctionCall1(uuid_in, CStringGetDatum(token));
+		nulls[2] = ' ';
+	}
 	vals[0] = Int32GetDatum(r->rule_id);
 	vals[1] = BoolGetDatum(enabled);
-	if (SPI_execute_with_args("UPDATE outbox.rule SET enabled = $2 WHERE rule_id = $1",
-							  2, types, vals, NULL, false, 0) != SPI_OK_UPDATE)
+	if (SPI_execute_with_args("UPDATE outbox.rule SET enabled = $2, schedule_token = $3 WHERE rule_id = $1",
+							  3, types, vals, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not change rule \"%s\"", r->name);
 	CommandCounterIncrement();
+	if (token)
+		bus_schedule_rule(bus, rule, schedule, token, owner, outbox_now(), outbox_now());
 }
 
 void

@@ -16,6 +16,7 @@
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
+#include "utils/uuid.h"
 #include "utils/timestamp.h"
 
 #include "core/spi_plan.h"
@@ -115,4 +116,14 @@ outbox_spi_jsonb(HeapTuple tup, TupleDesc desc, const char *name)
 	Datum		d = outbox_spi_column(tup, desc, name, &isnull);
 
 	return isnull ? NULL : DatumGetJsonbPCopy(d);
+}
+
+/* A uuid column as text (NULL for null). */
+char *
+outbox_spi_uuid_text(HeapTuple tup, TupleDesc desc, const char *name)
+{
+	bool		isnull;
+	Datum		d = outbox_spi_column(tup, desc, name, &isnull);
+
+	return isnull ? NULL : DatumGetCString(DirectFunctionCall1(uuid_out, d));
 }

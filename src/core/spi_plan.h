@@ -26,5 +26,6 @@ extern bool outbox_spi_bool(HeapTuple tup, TupleDesc desc, const char *name);
 extern TimestampTz outbox_spi_timestamp(HeapTuple tup, TupleDesc desc, const char *name);
 extern char *outbox_spi_text(HeapTuple tup, TupleDesc desc, const char *name);
 extern Jsonb *outbox_spi_jsonb(HeapTuple tup, TupleDesc desc, const char *name);
+extern char *outbox_spi_uuid_text(HeapTuple tup, TupleDesc desc, const char *name);
 
 #endif							/* OUTBOX_SPI_PLAN_H */
