@@ -134,6 +134,13 @@ typedef struct RuleInfo
 	TargetInfo *targets;
 } RuleInfo;
 
+typedef struct ArchiveInfo
+{
+	int32		archive_id;
+	char	   *name;
+	Jsonb	   *event_pattern;	/* NULL: every event */
+} ArchiveInfo;
+
 typedef struct BusInfo
 {
 	char		name[BUS_NAME_MAX + 1];	/* hash key: keep first */
@@ -147,6 +154,9 @@ typedef struct BusInfo
 	int			nrules;
 	RuleInfo   *rules;			/* by name */
 	PatternSet *patterns;		/* enabled rules with a pattern; index = rule */
+	int			narchives;
+	ArchiveInfo *archives;
+	PatternSet *archive_patterns;	/* archives with a pattern; index = archive */
 	Oid			rights_role;
 	int			rights;
 } BusInfo;
@@ -158,6 +168,9 @@ typedef struct BusEvent
 	char	   *id;
 	TimestampTz ingestion;
 	int			hops;			/* bus-to-bus forwards so far */
+	const char *replay;			/* the replay it belongs to, or NULL */
+	char	  **only_rules;		/* a replay's FilterArns, as rule names */
+	int			nonly_rules;
 } BusEvent;
 
 /* bus_catalog.c */
@@ -197,6 +210,11 @@ extern char *bus_iso_seconds(TimestampTz t);
 extern void bus_dispatch(BusInfo *b, BusEvent *e);
 extern void bus_put_events(Jsonb *entries, Tuplestorestate *store, TupleDesc desc);
 extern void bus_deliver_rule(BusInfo *b, RuleInfo *r, BusEvent *e);
+
+/* bus_archive.c */
+extern void bus_archive_init(void);
+extern void bus_archive_event(BusInfo *b, BusEvent *e);
+extern char *archive_arn(const char *name);
 
 /* bus_schedule.c */
 extern void bus_schedule_init(void);

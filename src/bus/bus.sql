@@ -53,8 +53,57 @@ CREATE TABLE outbox.rule_target (
 );
 COMMENT ON TABLE outbox.rule_target IS 'Targets of rules (use put_targets and remove_targets)';
 
+-- Archives keep the events a bus receives (those matching the archive's
+-- pattern, all without one), for replays.
+CREATE SEQUENCE outbox.archive_id_seq AS integer;
+COMMENT ON SEQUENCE outbox.archive_id_seq IS 'Archive numbers (never reused)';
+CREATE TABLE outbox.archive (
+    archive_id      integer PRIMARY KEY DEFAULT nextval('outbox.archive_id_seq'),
+    archive_name    text NOT NULL UNIQUE,
+    bus_id          integer NOT NULL REFERENCES outbox.event_bus ON DELETE CASCADE,
+    description     text,
+    event_pattern   jsonb,
+    retention_days  integer NOT NULL DEFAULT 0 CHECK (retention_days >= 0),
+    owner           name NOT NULL,
+    created_at      timestamptz NOT NULL
+);
+COMMENT ON TABLE outbox.archive IS 'Event archives (use create_archive and delete_archive)';
+
+CREATE TABLE outbox.archived_event (
+    archive_id      integer NOT NULL REFERENCES outbox.archive ON DELETE CASCADE,
+    event_time      timestamptz NOT NULL,
+    event_id        text NOT NULL,
+    event           jsonb NOT NULL,
+    archived_at     timestamptz NOT NULL,
+    PRIMARY KEY (archive_id, event_time, event_id)
+);
+COMMENT ON TABLE outbox.archived_event IS 'The events kept by archives';
+
+CREATE TABLE outbox.replay (
+    replay_name         text PRIMARY KEY,
+    archive_id          integer NOT NULL REFERENCES outbox.archive ON DELETE CASCADE,
+    description         text,
+    event_start_time    timestamptz NOT NULL,
+    event_end_time      timestamptz NOT NULL,
+    filter_rules        text[],
+    state               text NOT NULL CHECK (state IN ('STARTING', 'RUNNING', 'CANCELLING', 'COMPLETED', 'CANCELLED', 'FAILED')),
+    state_reason        text,
+    events_replayed     bigint NOT NULL DEFAULT 0,
+    cursor_time         timestamptz,
+    cursor_id           text,
+    event_last_replayed_time timestamptz,
+    replay_start_time   timestamptz NOT NULL,
+    replay_end_time     timestamptz,
+    owner               name NOT NULL
+);
+COMMENT ON TABLE outbox.replay IS 'Replays of archived events (use start_replay, describe_replay, cancel_replay)';
+
+CREATE TRIGGER archive_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON outbox.archive
+    FOR EACH STATEMENT EXECUTE FUNCTION outbox._invalidate_cache();
+
 REVOKE ALL ON outbox.event_bus, outbox.bus_grant, outbox.rule, outbox.rule_target,
-    outbox.event_bus_id_seq, outbox.rule_id_seq FROM PUBLIC;
+    outbox.archive, outbox.archived_event, outbox.replay,
+    outbox.event_bus_id_seq, outbox.rule_id_seq, outbox.archive_id_seq FROM PUBLIC;
 
 CREATE TRIGGER event_bus_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON outbox.event_bus
     FOR EACH STATEMENT EXECUTE FUNCTION outbox._invalidate_cache();
@@ -78,6 +127,10 @@ SELECT pg_catalog.pg_extension_config_dump('outbox.rule', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.rule_target', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.event_bus_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.rule_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('outbox.archive', '');
+SELECT pg_catalog.pg_extension_config_dump('outbox.archived_event', '');
+SELECT pg_catalog.pg_extension_config_dump('outbox.replay', '');
+SELECT pg_catalog.pg_extension_config_dump('outbox.archive_id_seq', '');
 
 CREATE TYPE outbox.put_events_result AS (
     event_id        text,
@@ -167,6 +220,42 @@ CREATE FUNCTION outbox.next_firings(schedule_expression text, after timestamptz 
     RETURNS SETOF timestamptz AS 'MODULE_PATHNAME', 'outbox_next_firings' LANGUAGE C STABLE;
 COMMENT ON FUNCTION outbox.next_firings(text, timestamptz, integer) IS
   'The next firing times of a rate() or cron() schedule expression after a time (a rate counts from that time)';
+
+-- ---- archives and replays
+
+CREATE FUNCTION outbox.create_archive(archive_name text, event_source_arn text, description text DEFAULT NULL,
+        event_pattern jsonb DEFAULT NULL, retention_days integer DEFAULT 0)
+    RETURNS text AS 'MODULE_PATHNAME', 'outbox_create_archive' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION outbox.create_archive(text, text, text, jsonb, integer) IS
+  'CreateArchive: keep the events of a bus (matching the pattern, if given) for retention_days (0: forever); returns the archive ARN';
+
+CREATE FUNCTION outbox.describe_archive(archive_name text)
+    RETURNS jsonb AS 'MODULE_PATHNAME', 'outbox_describe_archive' LANGUAGE C STABLE;
+COMMENT ON FUNCTION outbox.describe_archive(text) IS 'DescribeArchive, with EventCount and SizeBytes';
+
+CREATE FUNCTION outbox.delete_archive(archive_name text)
+    RETURNS void AS 'MODULE_PATHNAME', 'outbox_delete_archive' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION outbox.delete_archive(text) IS 'DeleteArchive: with its events and replays';
+
+CREATE FUNCTION outbox.start_replay(replay_name text, event_source_arn text, event_start_time timestamptz,
+        event_end_time timestamptz, destination jsonb DEFAULT NULL, description text DEFAULT NULL)
+    RETURNS text AS 'MODULE_PATHNAME', 'outbox_start_replay' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION outbox.start_replay(text, text, timestamptz, timestamptz, jsonb, text) IS
+  'StartReplay: re-send the archived events of [start, end) to the bus''s rules (or {"FilterArns": [...]}) after commit; returns the replay ARN';
+
+CREATE FUNCTION outbox.describe_replay(replay_name text)
+    RETURNS jsonb AS 'MODULE_PATHNAME', 'outbox_describe_replay' LANGUAGE C STABLE;
+COMMENT ON FUNCTION outbox.describe_replay(text) IS 'DescribeReplay: state and progress';
+
+CREATE FUNCTION outbox.cancel_replay(replay_name text)
+    RETURNS text AS 'MODULE_PATHNAME', 'outbox_cancel_replay' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION outbox.cancel_replay(text) IS 'CancelReplay: a running replay stops after its current batch';
+
+CREATE FUNCTION outbox.run_bus_maintenance()
+    RETURNS bigint AS 'MODULE_PATHNAME', 'outbox_run_bus_maintenance' LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION outbox.run_bus_maintenance() FROM PUBLIC;
+COMMENT ON FUNCTION outbox.run_bus_maintenance() IS
+  'Forget archived events past their archive''s retention (the workers run it with queue maintenance)';
 
 -- ---- events
 

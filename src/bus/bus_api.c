@@ -36,6 +36,7 @@ outbox_bus_init(void)
 	bus_catalog_init();
 	bus_events_init();
 	bus_schedule_init();
+	bus_archive_init();
 }
 
 static Datum

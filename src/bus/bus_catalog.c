@@ -110,6 +110,7 @@ bus_cache_create(void)
 	outbox_cache_watch_relation(get_relname_relid("bus_grant", nsp));
 	outbox_cache_watch_relation(get_relname_relid("rule", nsp));
 	outbox_cache_watch_relation(get_relname_relid("rule_target", nsp));
+	outbox_cache_watch_relation(get_relname_relid("archive", nsp));
 }
 
 /* ---- names and ARNs ---- */
@@ -212,6 +213,42 @@ load_targets(BusInfo *b)
 	}
 }
 
+static void
+load_archives(BusInfo *b)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtype = INT4OID;
+	Datum		arg = Int32GetDatum(b->bus_id);
+
+	if (plan == NULL)
+		plan = outbox_prepare_plan("SELECT archive_id, archive_name, event_pattern FROM outbox.archive"
+								   " WHERE bus_id = $1 ORDER BY archive_name", 1, &argtype);
+	if (SPI_execute_plan(plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the archives of event bus \"%s\"", b->name);
+	MemoryContextSwitchTo(bus_cache_cxt);
+	b->narchives = (int) SPI_processed;
+	b->archives = palloc0(sizeof(ArchiveInfo) * Max(b->narchives, 1));
+	b->archive_patterns = NULL;
+	for (int i = 0; i < b->narchives; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		ArchiveInfo *a = &b->archives[i];
+
+		a->archive_id = outbox_spi_int(tup, desc, "archive_id");
+		a->name = outbox_spi_text(tup, desc, "archive_name");
+		a->event_pattern = outbox_spi_jsonb(tup, desc, "event_pattern");
+		if (a->event_pattern)
+		{
+			if (b->archive_patterns == NULL)
+				b->archive_patterns = pattern_set_create(bus_cache_cxt, PATTERN_EVENTBRIDGE);
+			pattern_set_add(b->archive_patterns, a->event_pattern, i);
+		}
+	}
+	if (b->archive_patterns)
+		pattern_set_freeze(b->archive_patterns);
+}
+
 static BusInfo *
 bus_load(const char *name)
 {
@@ -303,6 +340,7 @@ bus_load(const char *name)
 	if (b->patterns)
 		pattern_set_freeze(b->patterns);
 	load_targets(b);
+	load_archives(b);
 	MemoryContextSwitchTo(old);
 	return b;
 }

@@ -198,7 +198,13 @@ bus_dispatch(BusInfo *b, BusEvent *e)
 	n = pattern_set_match(b->patterns, e->event, hits);
 	for (int i = 0; i < n; i++)
 	{
-		bus_deliver_rule(b, &b->rules[hits[i]], e);
+		RuleInfo   *r = &b->rules[hits[i]];
+		bool		wanted = e->only_rules == NULL;
+
+		for (int k = 0; k < e->nonly_rules && !wanted; k++)
+			wanted = strcmp(e->only_rules[k], r->name) == 0;
+		if (wanted)
+			bus_deliver_rule(b, r, e);
 	}
 	pfree(hits);
 }
@@ -489,12 +495,14 @@ bus_put_events(Jsonb *entries, Tuplestorestate *store, TupleDesc desc)
 			{
 				BusEvent	ev;
 
+				memset(&ev, 0, sizeof(ev));
 				random_uuid(id);
 				ev.id = id;
 				ev.event = envelope(e, id, now);
 				ev.ingestion = now;
 				ev.hops = 0;
 				bus_dispatch(b, &ev);
+				bus_archive_event(b, &ev);
 				vals[0] = CStringGetTextDatum(id);
 			}
 		}
@@ -589,11 +597,13 @@ run_target(OutboxDueItem *item)
 		{
 			BusEvent	e;
 
+			memset(&e, 0, sizeof(e));
 			e.event = JsonbValueToJsonb(ev);
 			e.id = payload_string(e.event, "id");
 			e.ingestion = now;
 			e.hops = hops + 1;
 			bus_dispatch(next, &e);
+			bus_archive_event(next, &e);
 			res.ok = true;
 		}
 		MemoryContextSwitchTo(cxt);

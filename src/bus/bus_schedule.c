@@ -531,6 +531,7 @@ run_firing(OutboxDueItem *item)
 		char	   *text;
 		BusEvent	e;
 
+		memset(&e, 0, sizeof(e));
 		/* the scheduled event, as EventBridge sends it */
 		text = psprintf("{\"version\": \"0\", \"id\": \"%s\", \"detail-type\": \"Scheduled Event\","
 						" \"source\": \"aws.events\", \"account\": \"%s\", \"time\": \"%s\", \"region\": \"%s\","
