@@ -31,7 +31,8 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-			"pg_outbox: queues of a PostgreSQL database with the pg_outbox extension, from the shell\n"
+			"pg_outbox: queues, topics and event buses of a PostgreSQL database with the\n"
+			"pg_outbox extension, from the shell\n"
 			"\n"
 			"Usage:\n"
 			"  pg_outbox [CONNECTION] [--json] COMMAND [ARGS]\n"
@@ -43,6 +44,9 @@ usage(FILE *out)
 			"  purge QUEUE             delete every message of a queue\n"
 			"  queues                  list queues with their depth\n"
 			"  consume QUEUE -- CMD... run CMD for every message, deleting it when CMD succeeds\n"
+			"  publish TOPIC [MSG|-]   publish a message to a topic\n"
+			"  put-events [BUS]        put events read as JSON lines from stdin\n"
+			"  tail TOPIC | --bus BUS  print what a topic or bus carries, live, until stopped\n"
 			"\n"
 			"Run \"pg_outbox COMMAND --help\" for a command's options.\n"
 			"\n"
@@ -296,9 +300,46 @@ main(int argc, char **argv)
 		rc = cmd_purge(argc, argv);
 	else if (strcmp(cmd, "queues") == 0)
 		rc = cmd_queues(argc, argv);
+	else if (strcmp(cmd, "publish") == 0)
+		rc = cmd_publish(argc, argv);
+	else if (strcmp(cmd, "put-events") == 0)
+		rc = cmd_put_events(argc, argv);
+	else if (strcmp(cmd, "tail") == 0)
+		rc = cmd_tail(argc, argv);
 	else
 		cli_usage_error("unknown command \"%s\" (see pg_outbox --help)", cmd);
 	return rc;
+}
+
+/* --help anywhere in a command's arguments: print its text, true */
+bool
+cli_wants_help(int argc, char **argv, const char *text)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0)
+		{
+			fputs(text, stdout);
+			return true;
+		}
+	return false;
+}
+
+/* --attr NAME=VALUE into a message-attributes object of the given DataType */
+void
+cli_add_attribute(json_object *attrs, const char *spec, const char *type)
+{
+	const char *eq = strchr(spec, '=');
+	char	   *name;
+	json_object *a;
+
+	if (eq == NULL || eq == spec)
+		cli_usage_error("invalid attribute \"%s\": NAME=VALUE is expected", spec);
+	name = strndup(spec, eq - spec);
+	a = json_object_new_object();
+	json_object_object_add(a, "DataType", json_object_new_string(type));
+	json_object_object_add(a, "StringValue", json_object_new_string(eq + 1));
+	json_object_object_add(attrs, name, a);
+	free(name);
 }
 
 const char *

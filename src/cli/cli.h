@@ -54,6 +54,8 @@ extern void cli_print_columns(PGresult *res, const int *cols, const char *const 
 /* an option of a command: "--name value" or "--name=value"; NULL if not it */
 extern const char *cli_option(int argc, char **argv, int *i, const char *name);
 extern int	cli_int(const char *value, const char *option, int lo, int hi);
+extern bool cli_wants_help(int argc, char **argv, const char *text);
+extern void cli_add_attribute(json_object *attrs, const char *spec, const char *type);
 
 /* queue.c */
 extern int	cmd_send(int argc, char **argv);
@@ -61,6 +63,11 @@ extern int	cmd_receive(int argc, char **argv);
 extern int	cmd_delete(int argc, char **argv);
 extern int	cmd_purge(int argc, char **argv);
 extern int	cmd_queues(int argc, char **argv);
+
+/* events.c */
+extern int	cmd_publish(int argc, char **argv);
+extern int	cmd_put_events(int argc, char **argv);
+extern int	cmd_tail(int argc, char **argv);
 
 /* consume.c */
 extern int	cmd_consume(int argc, char **argv);

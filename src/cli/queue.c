@@ -17,36 +17,6 @@
 
 #include "cli.h"
 
-static bool
-wants_help(int argc, char **argv, const char *text)
-{
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0)
-		{
-			fputs(text, stdout);
-			return true;
-		}
-	return false;
-}
-
-/* --attr name=value / --attr-number name=value into a message-attributes object */
-static void
-add_attribute(json_object *attrs, const char *spec, const char *type)
-{
-	const char *eq = strchr(spec, '=');
-	char	   *name;
-	json_object *a;
-
-	if (eq == NULL || eq == spec)
-		cli_usage_error("invalid attribute \"%s\": NAME=VALUE is expected", spec);
-	name = strndup(spec, eq - spec);
-	a = json_object_new_object();
-	json_object_object_add(a, "DataType", json_object_new_string(type));
-	json_object_object_add(a, "StringValue", json_object_new_string(eq + 1));
-	json_object_object_add(attrs, name, a);
-	free(name);
-}
-
 int
 cmd_send(int argc, char **argv)
 {
@@ -60,7 +30,7 @@ cmd_send(int argc, char **argv)
 	PGconn	   *conn;
 	PGresult   *res;
 
-	if (wants_help(argc, argv,
+	if (cli_wants_help(argc, argv,
 				   "Usage: pg_outbox send QUEUE [BODY|-] [OPTIONS]\n"
 				   "Send one message; the body is BODY, or standard input with - or without BODY.\n"
 				   "  --attr NAME=VALUE          a String message attribute (repeatable)\n"
@@ -75,9 +45,9 @@ cmd_send(int argc, char **argv)
 		const char *v;
 
 		if ((v = cli_option(argc, argv, &i, "--attr")) != NULL)
-			add_attribute(attrs, v, "String");
+			cli_add_attribute(attrs, v, "String");
 		else if ((v = cli_option(argc, argv, &i, "--attr-number")) != NULL)
-			add_attribute(attrs, v, "Number");
+			cli_add_attribute(attrs, v, "Number");
 		else if ((v = cli_option(argc, argv, &i, "--group")) != NULL)
 			group = v;
 		else if ((v = cli_option(argc, argv, &i, "--dedup-id")) != NULL)
@@ -144,7 +114,7 @@ cmd_receive(int argc, char **argv)
 	PGconn	   *conn;
 	PGresult   *res;
 
-	if (wants_help(argc, argv,
+	if (cli_wants_help(argc, argv,
 				   "Usage: pg_outbox receive QUEUE [OPTIONS]\n"
 				   "Receive messages; they are hidden for the visibility timeout and come back\n"
 				   "unless deleted (pg_outbox delete QUEUE HANDLE).\n"
@@ -221,7 +191,7 @@ cmd_delete(int argc, char **argv)
 	PGconn	   *conn;
 	PGresult   *res;
 
-	if (wants_help(argc, argv,
+	if (cli_wants_help(argc, argv,
 				   "Usage: pg_outbox delete QUEUE HANDLE...\n"
 				   "Delete received messages by receipt handle; prints how many were deleted.\n"))
 		return 0;
@@ -251,7 +221,7 @@ cmd_purge(int argc, char **argv)
 	PGconn	   *conn;
 	PGresult   *res;
 
-	if (wants_help(argc, argv, "Usage: pg_outbox purge QUEUE\nDelete every message of the queue.\n"))
+	if (cli_wants_help(argc, argv, "Usage: pg_outbox purge QUEUE\nDelete every message of the queue.\n"))
 		return 0;
 	if (argc != 2)
 		cli_usage_error("purge: exactly one queue name is required");
@@ -275,7 +245,7 @@ cmd_queues(int argc, char **argv)
 	PGconn	   *conn;
 	PGresult   *res;
 
-	if (wants_help(argc, argv,
+	if (cli_wants_help(argc, argv,
 				   "Usage: pg_outbox queues [--prefix PREFIX]\n"
 				   "The queues you have rights on: visible, in flight and delayed messages.\n"))
 		return 0;
