@@ -72,3 +72,33 @@ SELECT body FROM outbox.receive_message('order-events');
 SELECT message_id IS NOT NULL AS sent FROM outbox.send_message('order-events', 'later', delay_seconds => 1);
 SELECT body, now() <> clock_timestamp() AS waited
   FROM outbox.receive_message('order-events', wait_time_seconds => 5);
+
+\echo
+\echo '== 8. Topics: one publish, in the order''s transaction, fans out to two services'
+\echo '==    (shipping only wants physical goods, and the bare message)'
+SELECT outbox.create_topic('order-placed') IS NOT NULL AS topic;
+SELECT outbox.create_queue('billing') IS NOT NULL AND outbox.create_queue('shipping') IS NOT NULL AS queues;
+SELECT outbox.subscribe('order-placed', 'sqs', 'billing') IS NOT NULL AS billing_subscribed;
+SELECT outbox.subscribe('order-placed', 'sqs', 'shipping',
+       '{"RawMessageDelivery": true, "FilterPolicy": {"kind": ["physical"]}}') IS NOT NULL AS shipping_subscribed;
+BEGIN;
+INSERT INTO orders (customer, total) VALUES ('carol', 30) RETURNING id AS order_id \gset
+SELECT outbox.publish('order-placed', json_build_object('order', :order_id)::text, 'OrderPlaced',
+       '{"kind": {"DataType": "String", "StringValue": "digital"}}') IS NOT NULL AS published;
+COMMIT;
+SELECT body::jsonb ->> 'Type' AS envelope, body::jsonb ->> 'Message' AS message FROM outbox.receive_message('billing');
+SELECT count(*) AS shipping_got_a_digital_order FROM outbox.receive_message('shipping');
+
+\echo
+\echo '== 9. Event buses: a rule routes big orders to a queue, reshaped by an input transformer'
+SELECT outbox.create_queue('big-orders') IS NOT NULL AS queue;
+SELECT outbox.put_rule('big-orders', event_pattern =>
+       '{"source": ["shop"], "detail": {"total": [{"numeric": [">=", 100]}]}}') IS NOT NULL AS rule;
+SELECT outbox.put_targets('big-orders', '[{"Id": "q", "Arn": "arn:aws:sqs:local:000000000000:big-orders",
+  "InputTransformer": {"InputPathsMap": {"c": "$.detail.customer", "t": "$.detail.total"},
+                       "InputTemplate": "{\"alert\": \"big order from <c>\", \"total\": <t>}"}}]') ->> 'FailedEntryCount' AS failed;
+SELECT row_number() OVER () AS entry, event_id IS NOT NULL AS routed, error_code
+  FROM outbox.put_events('[{"Source": "shop", "DetailType": "OrderPlaced", "Detail": "{\"customer\": \"dave\", \"total\": 250}"},
+                           {"Source": "shop", "DetailType": "OrderPlaced", "Detail": "{\"customer\": \"erin\", \"total\": 20}"},
+                           {"Source": "shop", "DetailType": "OrderPlaced", "Detail": "not json"}]');
+SELECT body AS transformed FROM outbox.receive_message('big-orders', 10);

@@ -68,6 +68,9 @@ CONF
 
 cluster_stop() {
 	local dir=$1
-	[ -f "$dir/data/postmaster.pid" ] && runuser -u postgres -- $PG_BIN/pg_ctl -D "$dir/data" -m fast -w stop >/dev/null 2>&1
+	# a stale pid file (the server is already gone) must not stop a "set -e" caller
+	if [ -f "$dir/data/postmaster.pid" ]; then
+		runuser -u postgres -- $PG_BIN/pg_ctl -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
 	return 0
 }
