@@ -187,3 +187,8 @@ SELECT count(outbox.delete_queue(q)) AS deleted FROM outbox.list_queues('qc-') A
 SELECT count(outbox.delete_queue(q)) AS deleted FROM outbox.list_queues('QC-') AS q;
 SELECT count(outbox.delete_queue(q)) AS deleted FROM outbox.list_queues('nnnn') AS q;
 SELECT count(outbox.delete_queue(q)) AS deleted FROM outbox.list_queues('ffff') AS q;
+
+-- one statement sees what an earlier call in it created
+SELECT outbox.create_queue('qc-same') = outbox.create_queue('qc-same') AS idempotent_in_one_statement;
+SELECT outbox.create_queue('qc-same2') IS NOT NULL AND (outbox.get_queue_attributes('qc-same2') ->> 'QueueArn') IS NOT NULL AS seen_at_once;
+SELECT outbox.delete_queue('qc-same'), outbox.delete_queue('qc-same2');

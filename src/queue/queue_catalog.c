@@ -152,7 +152,7 @@ queue_load(const char *name)
 	}
 
 	arg = CStringGetTextDatum(name);
-	queue_spi_exec(queue_plan, &arg, NULL, true, 1, SPI_OK_SELECT);
+	queue_spi_exec(queue_plan, &arg, NULL, false, 1, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return NULL;
 
@@ -192,7 +192,7 @@ queue_load(const char *name)
 	q->shared_known = true;
 
 	arg = Int32GetDatum(q->queue_id);
-	queue_spi_exec(grant_plan, &arg, NULL, true, 0, SPI_OK_SELECT);
+	queue_spi_exec(grant_plan, &arg, NULL, false, 0, SPI_OK_SELECT);
 	if (SPI_processed > 0)
 	{
 		q->grants = MemoryContextAllocZero(queue_cache_cxt, sizeof(QueueGrant) * SPI_processed);
