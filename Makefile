@@ -55,6 +55,7 @@ include src/pattern/pattern.mk
 include src/worker/worker.mk
 include src/topic/topic.mk
 include src/bus/bus.mk
+include src/sfn/sfn.mk
 
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*.sql)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
