@@ -80,3 +80,38 @@ SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Reso
 SELECT * FROM pg_temp.v('{"StartAt": "A", "Version": "2.0", "TimeoutSeconds": -5, "QueryLanguage": "JSONata", "Extra": 1, "States": {"A": {"Type": "Succeed"}}}');
 SELECT * FROM pg_temp.v('{"StartAt": "A/b~c", "States": {"A/b~c": {"Type": "Pass", "Next": "missing"}}}');
 SELECT pg_temp.v(NULL);
+
+-- state machines: a valid definition is stored; an invalid one is refused with every problem
+\set def '{"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Result": "hi", "End": true}}}'
+SELECT outbox.create_state_machine('hello', :'def');
+SELECT outbox.create_state_machine('hello', :'def');                 -- idempotent
+SELECT outbox.create_state_machine('arn:aws:states:local:000000000000:stateMachine:fast', :'def', 'EXPRESS');
+SELECT name, arn, type FROM outbox.list_state_machines();
+SELECT d - 'creationDate' AS described FROM outbox.describe_state_machine('hello') d;
+CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE detail text;
+BEGIN
+  EXECUTE sql;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+  RETURN SQLSTATE || ': ' || SQLERRM || coalesce(E'\n' || nullif(detail, ''), '');
+END $$;
+SELECT pg_temp.err($$SELECT outbox.create_state_machine('bad', '{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Succeed"}}}')$$);
+SELECT pg_temp.err($$SELECT outbox.create_state_machine('hello', '{"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}')$$);
+SELECT pg_temp.err($$SELECT outbox.create_state_machine('fast', '{"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Result": "hi", "End": true}}}')$$);
+SELECT pg_temp.err($$SELECT outbox.create_state_machine('has space', '{"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}')$$);
+SELECT pg_temp.err($$SELECT outbox.create_state_machine(repeat('m', 81), '{"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}')$$);
+SELECT pg_temp.err($$SELECT outbox.create_state_machine('m', '{"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}', 'SLOW')$$);
+SELECT pg_temp.err($$SELECT outbox.update_state_machine('nope', '{"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}')$$);
+SELECT pg_temp.err($$SELECT outbox.update_state_machine('hello', '{"StartAt": "X"}')$$);
+SELECT outbox.update_state_machine('hello', '{"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}');
+SELECT d ->> 'revisionId' AS revision, d -> 'definition' AS definition FROM outbox.describe_state_machine('hello') d;
+CREATE ROLE sfn_other;
+SET ROLE sfn_other;
+SELECT count(*) AS sees FROM outbox.list_state_machines();
+SELECT pg_temp.err($$SELECT outbox.delete_state_machine('hello')$$);
+RESET ROLE;
+DROP ROLE sfn_other;
+SELECT outbox.delete_state_machine('hello'), outbox.delete_state_machine('fast'), outbox.delete_state_machine('never-was');
+SELECT count(*) FROM outbox.list_state_machines();
