@@ -83,3 +83,20 @@ SELECT pg_temp.tick(3600);
 SELECT outbox.run_due_work() AS ran;
 SELECT count(*) AS items FROM outbox.due_item;
 SELECT outbox.delete_event_bus('other'), outbox.delete_queue('ticks');
+
+-- time zones: cron reads the rule's schedule_timezone (UTC by default)
+SELECT to_char(f AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS utc, to_char(f AT TIME ZONE 'Europe/Paris', 'HH24:MI') AS paris
+  FROM outbox.next_firings('cron(30 2 * * ? *)', '2027-03-26 00:00+00', 4, 'Europe/Paris') f;
+SELECT to_char(f AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS utc
+  FROM outbox.next_firings('cron(30 2 * * ? *)', '2027-10-30 00:00+00', 3, 'Europe/Paris') f;
+SELECT to_char(f AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS utc
+  FROM outbox.next_firings('cron(0 9 ? * MON-FRI *)', '2026-11-23 00:00+00', 2, 'America/New_York') f;
+SELECT pg_temp.err($$SELECT outbox.next_firings('cron(0 9 * * ? *)', now(), 1, 'Mars/Olympus')$$);
+SELECT outbox.create_queue('tz-ticks') IS NOT NULL;
+SELECT outbox.put_rule('paris-9am', schedule_expression => 'cron(0 9 * * ? *)', schedule_timezone => 'Europe/Paris') IS NOT NULL;
+SELECT outbox.describe_rule('paris-9am') ->> 'ScheduleExpressionTimezone' AS timezone;
+SELECT to_char(due_at AT TIME ZONE 'Europe/Paris', 'HH24:MI') AS due_paris FROM outbox.due_item WHERE kind = 'schedule';
+SELECT pg_temp.err($$SELECT outbox.put_rule('bad-tz', schedule_expression => 'cron(0 9 * * ? *)', schedule_timezone => 'Nowhere')$$);
+SELECT pg_temp.err($$SELECT outbox.put_rule('bad-tz', event_pattern => '{"source": ["x"]}', schedule_timezone => 'Europe/Paris')$$);
+SELECT outbox.delete_rule('paris-9am'), outbox.delete_queue('tz-ticks');
+SELECT outbox.run_due_work(1000, 5) >= 0 AS drained;

@@ -127,6 +127,7 @@ typedef struct RuleInfo
 	Jsonb	   *event_pattern;	/* NULL: schedule only */
 	char	   *schedule;		/* NULL: pattern only */
 	char	   *schedule_token;	/* the current firing's token */
+	char	   *schedule_timezone;	/* NULL: UTC */
 	bool		enabled;
 	char	   *description;
 	TimestampTz created_at;
@@ -191,7 +192,7 @@ extern const OutboxAclKind bus_acl;
 extern char *bus_create(const char *name, const char *description);
 extern void bus_drop(BusInfo *b);
 extern char *bus_put_rule(BusInfo *b, const char *name, Jsonb *pattern, const char *schedule,
-						  const char *state, const char *description);
+						  const char *timezone, const char *state, const char *description);
 extern void bus_set_rule_state(BusInfo *b, RuleInfo *r, bool enabled);
 extern void bus_delete_rule(BusInfo *b, RuleInfo *r);
 extern Jsonb *bus_put_targets(BusInfo *b, RuleInfo *r, Jsonb *targets);
@@ -219,7 +220,8 @@ extern char *archive_arn(const char *name);
 /* bus_schedule.c */
 extern void bus_schedule_init(void);
 extern void bus_check_schedule(const char *expr);
-extern void bus_schedule_rule(const char *bus, const char *rule, const char *schedule, const char *token,
-							  Oid owner, TimestampTz after, TimestampTz anchor);
+extern void bus_check_timezone(const char *name);
+extern void bus_schedule_rule(const char *bus, const char *rule, const char *schedule, const char *timezone,
+							  const char *token, Oid owner, TimestampTz after, TimestampTz anchor);
 
 #endif							/* OUTBOX_BUS_H */

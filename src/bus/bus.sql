@@ -34,6 +34,7 @@ CREATE TABLE outbox.rule (
     event_pattern       jsonb,
     schedule_expression text,
     schedule_token      uuid,       -- the firing a scheduled rule is waiting for
+    schedule_timezone   text,       -- NULL: UTC
     enabled             boolean NOT NULL,
     description         text,
     owner               name NOT NULL,
@@ -169,9 +170,9 @@ COMMENT ON FUNCTION outbox.revoke_event_bus(text, text[], text) IS 'Revoke privi
 
 CREATE FUNCTION outbox.put_rule(name text, event_bus_name text DEFAULT 'default',
         event_pattern jsonb DEFAULT NULL, schedule_expression text DEFAULT NULL,
-        state text DEFAULT 'ENABLED', description text DEFAULT NULL)
+        state text DEFAULT 'ENABLED', description text DEFAULT NULL, schedule_timezone text DEFAULT NULL)
     RETURNS text AS 'MODULE_PATHNAME', 'outbox_put_rule' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION outbox.put_rule(text, text, jsonb, text, text, text) IS
+COMMENT ON FUNCTION outbox.put_rule(text, text, jsonb, text, text, text, text) IS
   'PutRule: create or replace a rule (what is omitted is cleared, as in AWS; targets are kept); returns the rule ARN';
 
 CREATE FUNCTION outbox.enable_rule(name text, event_bus_name text DEFAULT 'default')
@@ -216,10 +217,10 @@ COMMENT ON FUNCTION outbox.list_targets_by_rule(text, text) IS 'ListTargetsByRul
 -- ---- schedules
 
 CREATE FUNCTION outbox.next_firings(schedule_expression text, after timestamptz DEFAULT outbox.clock_now(),
-        count integer DEFAULT 10)
+        count integer DEFAULT 10, schedule_timezone text DEFAULT NULL)
     RETURNS SETOF timestamptz AS 'MODULE_PATHNAME', 'outbox_next_firings' LANGUAGE C STABLE;
-COMMENT ON FUNCTION outbox.next_firings(text, timestamptz, integer) IS
-  'The next firing times of a rate() or cron() schedule expression after a time (a rate counts from that time)';
+COMMENT ON FUNCTION outbox.next_firings(text, timestamptz, integer, text) IS
+  'The next firing times of a rate() or cron() schedule expression after a time (a rate counts from that time; cron reads the time zone, UTC by default)';
 
 -- ---- archives and replays
 

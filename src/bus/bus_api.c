@@ -197,13 +197,14 @@ outbox_put_rule(PG_FUNCTION_ARGS)
 	char	   *schedule = TEXT_OR_NULL(3);
 	char	   *state = PG_ARGISNULL(4) ? pstrdup("ENABLED") : text_to_cstring(PG_GETARG_TEXT_PP(4));
 	char	   *description = TEXT_OR_NULL(5);
+	char	   *timezone = TEXT_OR_NULL(6);
 	OutboxCall	call;
 	BusInfo    *b;
 	Datum		result;
 
 	outbox_call_begin(&call);
 	b = bus_lookup(bus, false);
-	result = text_result(bus_put_rule(b, name, pattern, schedule, state, description));
+	result = text_result(bus_put_rule(b, name, pattern, schedule, timezone, state, description));
 	outbox_call_end(&call);
 	PG_RETURN_DATUM(result);
 }
@@ -280,6 +281,8 @@ describe(BusInfo *b, RuleInfo *r)
 	}
 	if (r->schedule)
 		outbox_jsonb_push_string(&st, "ScheduleExpression", r->schedule);
+	if (r->schedule_timezone)
+		outbox_jsonb_push_string(&st, "ScheduleExpressionTimezone", r->schedule_timezone);
 	outbox_jsonb_push_string(&st, "State", r->enabled ? "ENABLED" : "DISABLED");
 	if (r->description)
 		outbox_jsonb_push_string(&st, "Description", r->description);

@@ -327,6 +327,7 @@ bus_load(const char *name)
 		r->event_pattern = outbox_spi_jsonb(tup, desc, "event_pattern");
 		r->schedule = outbox_spi_text(tup, desc, "schedule_expression");
 		r->schedule_token = outbox_spi_uuid_text(tup, desc, "schedule_token");
+		r->schedule_timezone = outbox_spi_text(tup, desc, "schedule_timezone");
 		r->enabled = outbox_spi_bool(tup, desc, "enabled");
 		r->description = outbox_spi_text(tup, desc, "description");
 		r->created_at = outbox_spi_timestamp(tup, desc, "created_at");

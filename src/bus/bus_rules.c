@@ -99,15 +99,15 @@ bus_drop(BusInfo *b)
 
 char *
 bus_put_rule(BusInfo *b, const char *name, Jsonb *pattern, const char *schedule,
-			 const char *state, const char *description)
+			 const char *timezone, const char *state, const char *description)
 {
 	RuleInfo   *r;
 	bool		enabled;
 	Oid			owner;
 	char	   *token = NULL;
-	Oid			types[8] = {INT4OID, TEXTOID, JSONBOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID, UUIDOID};
-	Datum		vals[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			types[9] = {INT4OID, TEXTOID, JSONBOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID, UUIDOID, TEXTOID};
+	Datum		vals[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	bus_check_rule_name(name);
 	if (pattern == NULL && schedule == NULL)
@@ -116,6 +116,12 @@ bus_put_rule(BusInfo *b, const char *name, Jsonb *pattern, const char *schedule,
 				 errmsg("rule \"%s\" needs an event pattern, a schedule expression or both", name)));
 	if (pattern)
 		pattern_validate(pattern, PATTERN_EVENTBRIDGE);
+	if (timezone && schedule == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid \"schedule_timezone\": the rule has no schedule_expression")));
+	if (timezone)
+		bus_check_timezone(timezone);
 	if (schedule)
 	{
 		bus_check_schedule(schedule);
@@ -166,18 +172,21 @@ bus_put_rule(BusInfo *b, const char *name, Jsonb *pattern, const char *schedule,
 		token = DatumGetCString(DirectFunctionCall1(uuid_out, DirectFunctionCall1(gen_random_uuid, (Datum) 0)));
 	vals[7] = token ? DirectFunctionCall1(uuid_in, CStringGetDatum(token)) : (Datum) 0;
 	nulls[7] = token ? ' ' : 'n';
+	vals[8] = timezone ? CStringGetTextDatum(timezone) : (Datum) 0;
+	nulls[8] = timezone ? ' ' : 'n';
 
 	/* PutRule replaces: what is not given is cleared; the owner stays */
 	if (SPI_execute_with_args("INSERT INTO outbox.rule AS r (bus_id, rule_name, event_pattern,"
-							  " schedule_expression, enabled, description, owner, schedule_token, created_at)"
-							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, outbox.clock_now())"
+							  " schedule_expression, enabled, description, owner, schedule_token, schedule_timezone,"
+							  " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, outbox.clock_now())"
 							  " ON CONFLICT (bus_id, rule_name) DO UPDATE SET event_pattern = $3,"
-							  " schedule_expression = $4, enabled = $5, description = $6, schedule_token = $8",
-							  8, types, vals, nulls, false, 0) != SPI_OK_INSERT)
+							  " schedule_expression = $4, enabled = $5, description = $6, schedule_token = $8,"
+							  " schedule_timezone = $9",
+							  9, types, vals, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not put rule \"%s\"", name);
 	CommandCounterIncrement();
 	if (token)
-		bus_schedule_rule(b->name, name, schedule, token, owner, outbox_now(), outbox_now());
+		bus_schedule_rule(b->name, name, schedule, timezone, token, owner, outbox_now(), outbox_now());
 	return rule_arn(b->name, name);
 }
 
@@ -191,6 +200,7 @@ bus_set_rule_state(BusInfo *b, RuleInfo *r, bool enabled)
 	char	   *bus = pstrdup(b->name);
 	char	   *rule = pstrdup(r->name);
 	char	   *schedule = r->schedule ? pstrdup(r->schedule) : NULL;
+	char	   *timezone = r->schedule_timezone ? pstrdup(r->schedule_timezone) : NULL;
 	Oid			owner = r->owner_oid;
 
 	/* enabling a scheduled rule starts its schedule afresh */
@@ -207,7 +217,7 @@ bus_set_rule_state(BusInfo *b, RuleInfo *r, bool enabled)
 		elog(ERROR, "could not change rule \"%s\"", r->name);
 	CommandCounterIncrement();
 	if (token)
-		bus_schedule_rule(bus, rule, schedule, token, owner, outbox_now(), outbox_now());
+		bus_schedule_rule(bus, rule, schedule, timezone, token, owner, outbox_now(), outbox_now());
 }
 
 void

@@ -4,7 +4,8 @@
  *	  Scheduled rules: rate() and cron() expressions, their next firing
  *	  times, and firing them exactly once.
  *
- * Expressions (EventBridge's, UTC):
+ * Expressions (EventBridge's; cron in UTC, or in the rule's
+ * schedule_timezone as EventBridge Scheduler allows):
  *	  rate(N minute|minutes|hour|hours|day|days)	singular for 1, plural for more
  *	  cron(Minutes Hours Day-of-month Month Day-of-week Year)
  * with ",", "-", "*", "/" in every field, "?" in exactly one of the day
@@ -35,6 +36,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "pgtime.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
@@ -395,33 +397,19 @@ day_matches(CronSpec *c, int y, int m, int d)
 	}
 }
 
-/* The first firing strictly after "after"; DT_NOEND if there is none. */
-static TimestampTz
-next_firing(Schedule *s, TimestampTz after, TimestampTz anchor)
+/*
+ * The first wall-clock minute at or after *from that the cron spec
+ * matches, into *out; false if there is none before YEAR_MAX ends.
+ */
+static bool
+next_wall(CronSpec *c, struct pg_tm *from, struct pg_tm *out)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
-	CronSpec   *c = &s->cron;
-	int			y, m, d, h, mi;
+	int			y = from->tm_year,
+				m = from->tm_mon,
+				d = from->tm_mday,
+				h = from->tm_hour,
+				mi = from->tm_min;
 
-	if (s->is_rate)
-	{
-		int64		k;
-
-		if (after < anchor)
-			return anchor + s->period;
-		k = (after - anchor) / s->period + 1;
-		return anchor + k * s->period;
-	}
-	/* from the next whole minute */
-	after = after - after % USECS_PER_MINUTE + USECS_PER_MINUTE;
-	if (timestamp2tm(after, NULL, &tm, &fsec, NULL, NULL) != 0)
-		return DT_NOEND;
-	y = tm.tm_year;
-	m = tm.tm_mon;
-	d = tm.tm_mday;
-	h = tm.tm_hour;
-	mi = tm.tm_min;
 	for (; y <= YEAR_MAX; y++, m = 1, d = 1, h = 0, mi = 0)
 	{
 		if (y < YEAR_MIN || !((c->years[(y - YEAR_MIN) / 8] >> ((y - YEAR_MIN) % 8)) & 1))
@@ -442,24 +430,98 @@ next_firing(Schedule *s, TimestampTz after, TimestampTz anchor)
 					{
 						if ((c->minutes >> mi) & 1)
 						{
-							Timestamp	result;
-
-							memset(&tm, 0, sizeof(tm));
-							tm.tm_year = y;
-							tm.tm_mon = m;
-							tm.tm_mday = d;
-							tm.tm_hour = h;
-							tm.tm_min = mi;
-							if (tm2timestamp(&tm, 0, NULL, &result) != 0)
-								return DT_NOEND;
-							return result;
+							memset(out, 0, sizeof(*out));
+							out->tm_year = y;
+							out->tm_mon = m;
+							out->tm_mday = d;
+							out->tm_hour = h;
+							out->tm_min = mi;
+							return true;
 						}
 					}
 				}
 			}
 		}
 	}
+	return false;
+}
+
+/*
+ * The first firing strictly after "after"; DT_NOEND if there is none.  A
+ * cron schedule is read in time zone "tz" (NULL: UTC): a wall-clock time
+ * that a daylight-saving change skips does not fire, and one it repeats
+ * fires once, at its standard-time occurrence (PostgreSQL's reading of an
+ * ambiguous local time).
+ */
+static TimestampTz
+next_firing(Schedule *s, TimestampTz after, TimestampTz anchor, pg_tz *tz)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tzoff;
+
+	if (s->is_rate)
+	{
+		int64		k;
+
+		if (after < anchor)
+			return anchor + s->period;
+		k = (after - anchor) / s->period + 1;
+		return anchor + k * s->period;
+	}
+	/* from the next whole minute */
+	after = after - after % USECS_PER_MINUTE + USECS_PER_MINUTE;
+	if (timestamp2tm(after, tz ? &tzoff : NULL, &tm, &fsec, NULL, tz) != 0)
+		return DT_NOEND;
+	tm.tm_sec = 0;
+	for (int tries = 0; tries < 100000; tries++)
+	{
+		struct pg_tm found;
+		struct pg_tm back;
+		TimestampTz result;
+		Timestamp	naive;
+		int			off = 0;
+
+		if (!next_wall(&s->cron, &tm, &found))
+			return DT_NOEND;
+		if (tz)
+			off = DetermineTimeZoneOffset(&found, tz);
+		if (tm2timestamp(&found, 0, tz ? &off : NULL, &result) != 0)
+			return DT_NOEND;
+		if (result >= after &&
+			(tz == NULL ||
+			 (timestamp2tm(result, &tzoff, &back, &fsec, NULL, tz) == 0 &&
+			  back.tm_hour == found.tm_hour && back.tm_min == found.tm_min && back.tm_mday == found.tm_mday)))
+			return result;
+		/* skipped by a daylight-saving change (or before "after"): the next minute on */
+		if (tm2timestamp(&found, 0, NULL, &naive) != 0 ||
+			timestamp2tm(naive + USECS_PER_MINUTE, NULL, &tm, &fsec, NULL, NULL) != 0)
+			return DT_NOEND;
+	}
 	return DT_NOEND;
+}
+
+/* A time zone name, checked: NULL or "UTC" means UTC. */
+static pg_tz *
+schedule_tz(const char *name)
+{
+	pg_tz	   *tz;
+
+	if (name == NULL || strcmp(name, "UTC") == 0)
+		return NULL;
+	tz = pg_tzset(name);
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid \"schedule_timezone\": \"%s\" is not a time zone", name),
+				 errhint("Use an IANA time zone name such as Europe/Paris or America/New_York.")));
+	return tz;
+}
+
+void
+bus_check_timezone(const char *name)
+{
+	(void) schedule_tz(name);
 }
 
 /* ---- firing ---- */
@@ -469,15 +531,15 @@ next_firing(Schedule *s, TimestampTz after, TimestampTz anchor)
  * its token).  SPI connected, as the extension owner.
  */
 void
-bus_schedule_rule(const char *bus, const char *rule, const char *schedule, const char *token,
-				  Oid owner, TimestampTz after, TimestampTz anchor)
+bus_schedule_rule(const char *bus, const char *rule, const char *schedule, const char *timezone,
+				  const char *token, Oid owner, TimestampTz after, TimestampTz anchor)
 {
 	Schedule	s;
 	TimestampTz next;
 	JsonbParseState *st = NULL;
 
 	parse_schedule(schedule, &s);
-	next = next_firing(&s, after, anchor);
+	next = next_firing(&s, after, anchor, schedule_tz(timezone));
 	if (next == DT_NOEND)
 		return;					/* accepted, never fires */
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
@@ -485,6 +547,8 @@ bus_schedule_rule(const char *bus, const char *rule, const char *schedule, const
 	outbox_jsonb_push_string(&st, "rule", rule);
 	outbox_jsonb_push_string(&st, "token", token);
 	outbox_jsonb_push_string(&st, "schedule", schedule);
+	if (timezone)
+		outbox_jsonb_push_string(&st, "timezone", timezone);
 	outbox_jsonb_push_string(&st, "anchor", DatumGetCString(DirectFunctionCall1(timestamptz_out,
 																			 TimestampTzGetDatum(anchor))));
 	(void) outbox_due_schedule("schedule", next, owner, InvalidOid,
@@ -508,6 +572,7 @@ run_firing(OutboxDueItem *item)
 	char	   *token = payload_string(payload, "token");
 	char	   *schedule = payload_string(payload, "schedule");
 	char	   *anchor_text = payload_string(payload, "anchor");
+	char	   *timezone = payload_string(payload, "timezone");
 	OutboxUserSwitch sw;
 	BusInfo    *b;
 	RuleInfo   *r;
@@ -520,7 +585,9 @@ run_firing(OutboxDueItem *item)
 	b = bus_lookup(bus, true);
 	r = b ? bus_find_rule(b, rule) : NULL;
 	if (r && r->enabled && r->schedule && r->schedule_token &&
-		strcmp(r->schedule_token, token) == 0 && strcmp(r->schedule, schedule) == 0)
+		strcmp(r->schedule_token, token) == 0 && strcmp(r->schedule, schedule) == 0 &&
+		(timezone == NULL) == (r->schedule_timezone == NULL) &&
+		(timezone == NULL || strcmp(timezone, r->schedule_timezone) == 0))
 	{
 		TimestampTz now = outbox_now();
 		TimestampTz anchor = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
@@ -544,7 +611,7 @@ run_firing(OutboxDueItem *item)
 		e.hops = 0;
 		bus_deliver_rule(b, r, &e);
 		/* the next one: missed slots are not made up */
-		bus_schedule_rule(bus, rule, schedule, token, item->run_as, now, anchor);
+		bus_schedule_rule(bus, rule, schedule, r->schedule_timezone, token, item->run_as, now, anchor);
 	}
 	SPI_finish();
 	outbox_restore_user(&sw);
@@ -566,6 +633,7 @@ outbox_next_firings(PG_FUNCTION_ARGS)
 	TimestampTz after;
 	int			count;
 	Schedule	s;
+	pg_tz	   *tz = schedule_tz(PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));
 
 	outbox_arg_not_null(fcinfo, 1, "after");
 	outbox_arg_not_null(fcinfo, 2, "count");
@@ -582,7 +650,7 @@ outbox_next_firings(PG_FUNCTION_ARGS)
 		Datum		v;
 		bool		null = false;
 
-		after = next_firing(&s, after, PG_GETARG_TIMESTAMPTZ(1));
+		after = next_firing(&s, after, PG_GETARG_TIMESTAMPTZ(1), tz);
 		if (after == DT_NOEND)
 			break;
 		v = TimestampTzGetDatum(after);
