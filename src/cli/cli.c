@@ -47,6 +47,7 @@ usage(FILE *out)
 			"  publish TOPIC [MSG|-]   publish a message to a topic\n"
 			"  put-events [BUS]        put events read as JSON lines from stdin\n"
 			"  tail TOPIC | --bus BUS  print what a topic or bus carries, live, until stopped\n"
+			"  stats                   a live view of queues, topics, buses, workers and due work\n"
 			"\n"
 			"Run \"pg_outbox COMMAND --help\" for a command's options.\n"
 			"\n"
@@ -306,6 +307,8 @@ main(int argc, char **argv)
 		rc = cmd_put_events(argc, argv);
 	else if (strcmp(cmd, "tail") == 0)
 		rc = cmd_tail(argc, argv);
+	else if (strcmp(cmd, "stats") == 0)
+		rc = cmd_stats(argc, argv);
 	else
 		cli_usage_error("unknown command \"%s\" (see pg_outbox --help)", cmd);
 	return rc;

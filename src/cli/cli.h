@@ -69,6 +69,9 @@ extern int	cmd_publish(int argc, char **argv);
 extern int	cmd_put_events(int argc, char **argv);
 extern int	cmd_tail(int argc, char **argv);
 
+/* stats.c */
+extern int	cmd_stats(int argc, char **argv);
+
 /* consume.c */
 extern int	cmd_consume(int argc, char **argv);
 
