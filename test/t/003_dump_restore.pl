@@ -31,6 +31,19 @@ $node->safe_psql('src', q{
 	SELECT outbox.send_message('dump-q', 'delayed', delay_seconds => 900);
 	SELECT outbox.send_message('dump.fifo', 'fifo one', message_group_id => 'g', message_deduplication_id => 'once');
 	SELECT outbox.send_message('dump-unlogged', 'unlogged survives a dump');
+	SELECT outbox.create_queue('dump-fanout');
+	SELECT outbox.create_topic('dump-topic');
+	SELECT outbox.subscribe('dump-topic', 'sqs', 'dump-fanout', '{"RawMessageDelivery": true, "FilterPolicy": {"k": ["yes"]}}');
+	SELECT outbox.create_event_bus('dump-bus');
+	SELECT outbox.put_rule('dump-rule', 'dump-bus', '{"source": ["dump"]}');
+	SELECT outbox.put_targets('dump-rule', '[{"Id": "q", "Arn": "arn:aws:sqs:local:000000000000:dump-fanout", "InputPath": "$.detail"}]', 'dump-bus');
+	SELECT outbox.put_rule('dump-default', event_pattern => '{"source": ["dump-default"]}');
+	SELECT outbox.put_targets('dump-default', '[{"Id": "q", "Arn": "arn:aws:sqs:local:000000000000:dump-fanout", "Input": "\\"default\\""}]');
+	SELECT outbox.create_archive('dump-archive', 'dump-bus');
+	SELECT count(*) FROM outbox.put_events('[{"Source": "dump", "DetailType": "t", "Detail": "{\\"archived\\": true}", "EventBusName": "dump-bus"}]');
+	SELECT count(*) FROM outbox.receive_message('dump-fanout', 10, 0);
+	SELECT outbox.purge_queue('dump-fanout');
+	SELECT outbox.create_state_machine('dump-machine', '{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}');
 });
 
 my $snapshot = q{
@@ -90,6 +103,21 @@ is($node->safe_psql('dst', q{
 # the unlogged queue's messages were dumped too
 is($node->safe_psql('dst', "SELECT body FROM outbox.receive_message('dump-unlogged', 1, 0)"),
 	'unlogged survives a dump', 'unlogged queues are dumped with their messages');
+
+# topics, buses (rules, targets, archives) and state machines come back and work
+$node->safe_psql('dst', q{
+	SELECT outbox.publish('dump-topic', 'filtered out', message_attributes => '{"k": {"DataType": "String", "StringValue": "no"}}');
+	SELECT outbox.publish('dump-topic', 'published', message_attributes => '{"k": {"DataType": "String", "StringValue": "yes"}}');
+	SELECT * FROM outbox.put_events('[{"Source": "dump", "DetailType": "t", "Detail": "{\\"routed\\": 1}", "EventBusName": "dump-bus"},
+	                                  {"Source": "dump-default", "DetailType": "t", "Detail": "{}"}]');
+});
+is($node->safe_psql('dst', "SELECT string_agg(body, ',' ORDER BY body) FROM outbox.receive_message('dump-fanout', 10, 0)"),
+	'"default",published,{"routed": 1}', 'subscriptions, rules and targets are restored and route');
+is($node->safe_psql('dst', "SELECT outbox.describe_archive('dump-archive') ->> 'EventCount'"), '2',
+	'the archive kept its event and archives new ones');
+is($node->safe_psql('dst', "SELECT count(*) FROM outbox.list_event_buses()"), '2', 'one default bus and the custom one');
+is($node->safe_psql('dst', "SELECT outbox.describe_state_machine('dump-machine') ->> 'type'"), 'STANDARD',
+	'state machines are restored');
 
 # new messages get new numbers after the restored ones
 is($node->safe_psql('dst', q{
