@@ -23,6 +23,7 @@
 #include "utils/tuplestore.h"
 
 #include "core/acl.h"
+#include "core/json_path.h"
 #include "pattern/pattern.h"
 
 /* EventBridge limits (see shared/reference/eventbridge.md, section 2) */
@@ -67,19 +68,7 @@ typedef enum InputKind
 	INPUT_TRANSFORMER			/* InputTransformer */
 } InputKind;
 
-/* A JSONPath of the EventBridge subset: $, .name, [n], [*], .* */
-typedef struct BusPathStep
-{
-	char	   *name;			/* NULL: an index or a wildcard */
-	int			index;			/* -1: wildcard */
-} BusPathStep;
-
-typedef struct BusPath
-{
-	int			nsteps;
-	BusPathStep *steps;
-	bool		wildcard;		/* the result is an array of matches */
-} BusPath;
+typedef OutboxPath BusPath;
 
 /* One placeholder of an input template, in order of appearance */
 typedef struct TemplatePart
@@ -200,8 +189,6 @@ extern Jsonb *bus_remove_targets(BusInfo *b, RuleInfo *r, ArrayType *ids);
 extern void bus_parse_target(Jsonb *definition, TargetInfo *t, bool check);
 
 /* bus_input.c */
-extern void bus_parse_path(const char *text, const char *field, BusPath *out);
-extern Jsonb *bus_eval_path(BusPath *path, Jsonb *event);
 extern void bus_parse_transformer(JsonbContainer *def, const char *field, InputTransformer *out);
 extern char *bus_target_input(RuleInfo *r, TargetInfo *t, BusEvent *e);
 

@@ -5,9 +5,7 @@
  *	  event (InputPath), or a template filled from the event
  *	  (InputTransformer).
  *
- * Paths are EventBridge's JSONPath subset: "$" followed by ".name", ".*",
- * "[n]" and "[*]".  A path without a wildcard selects one value (or
- * nothing); with one, an array of every match.
+ * Paths are core/json_path.c's (EventBridge's JSONPath subset).
  *
  * Templates.  An InputTemplate is scanned once, when the target is put:
  * it becomes literal text between placeholders "<name>", each marked as
@@ -48,171 +46,6 @@ static const char *const reserved_variables[] = {
 	"aws.events.rule-arn", "aws.events.rule-name", "aws.events.event.ingestion-time",
 	"aws.events.event", "aws.events.event.json", NULL
 };
-
-/* ---- paths ---- */
-
-static bool
-path_name_char(char c)
-{
-	return c != '\0' && c != '.' && c != '[' && c != ']' && c != '*' &&
-		!isspace((unsigned char) c) && c != '"' && c != '\'';
-}
-
-void
-bus_parse_path(const char *text, const char *field, BusPath *out)
-{
-	const char *p = text;
-	int			cap = 8;
-
-	memset(out, 0, sizeof(*out));
-	if (strlen(text) > INPUT_PATH_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid \"%s\": longer than %d characters", field, INPUT_PATH_MAX)));
-	if (*p != '$')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid \"%s\": \"%s\" is not a JSONPath starting with \"$\"", field, text)));
-	p++;
-	out->steps = palloc0(sizeof(BusPathStep) * cap);
-	while (*p)
-	{
-		BusPathStep step = {NULL, -1};
-
-		if (p[0] == '.' && p[1] == '*')
-			p += 2;
-		else if (p[0] == '.' && path_name_char(p[1]))
-		{
-			const char *start = ++p;
-
-			while (path_name_char(*p))
-				p++;
-			step.name = pnstrdup(start, p - start);
-		}
-		else if (p[0] == '[' && p[1] == '*' && p[2] == ']')
-			p += 3;
-		else if (p[0] == '[' && isdigit((unsigned char) p[1]))
-		{
-			char	   *end;
-			long		n = strtol(p + 1, &end, 10);
-
-			if (*end != ']' || n > PG_INT32_MAX)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid \"%s\": bad array index in \"%s\"", field, text)));
-			step.index = (int) n;
-			p = end + 1;
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid \"%s\": cannot read \"%s\" at \"%s\"", field, text, p),
-					 errhint("Paths use dot notation, array indexes and *: $.detail.items[0].sku, $.resources[*].")));
-		if (step.name == NULL && step.index < 0)
-			out->wildcard = true;
-		if (out->nsteps == cap)
-		{
-			cap *= 2;
-			out->steps = repalloc(out->steps, sizeof(BusPathStep) * cap);
-		}
-		out->steps[out->nsteps++] = step;
-	}
-}
-
-/* Walk the steps from "v", adding every value reached to *found. */
-static void
-walk(BusPath *path, int step, JsonbValue *v, JsonbValue ***found, int *n, int *cap)
-{
-	BusPathStep *s;
-
-	if (step == path->nsteps)
-	{
-		if (*n == *cap)
-		{
-			*cap *= 2;
-			*found = repalloc(*found, sizeof(JsonbValue *) * *cap);
-		}
-		(*found)[(*n)++] = v;
-		return;
-	}
-	if (v->type != jbvBinary)
-		return;
-	s = &path->steps[step];
-	if (s->name)
-	{
-		JsonbValue *c;
-
-		if (JsonContainerIsObject(v->val.binary.data) &&
-			(c = outbox_jsonb_get(v->val.binary.data, s->name)) != NULL)
-			walk(path, step + 1, c, found, n, cap);
-	}
-	else if (s->index >= 0)
-	{
-		JsonbValue *c;
-
-		if (JsonContainerIsArray(v->val.binary.data) &&
-			(c = getIthJsonbValueFromContainer(v->val.binary.data, s->index)) != NULL)
-			walk(path, step + 1, c, found, n, cap);
-	}
-	else if (JsonContainerIsArray(v->val.binary.data))
-	{
-		for (uint32 i = 0; i < JsonContainerSize(v->val.binary.data); i++)
-			walk(path, step + 1, getIthJsonbValueFromContainer(v->val.binary.data, i), found, n, cap);
-	}
-	else
-	{
-		JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
-		JsonbValue	child;
-		char	   *key;
-
-		while (outbox_jsonb_next_pair(&it, &key, &child))
-		{
-			JsonbValue *copy = palloc(sizeof(JsonbValue));
-
-			*copy = child;
-			walk(path, step + 1, copy, found, n, cap);
-		}
-	}
-}
-
-/* The value a path selects in the event: NULL for nothing. */
-Jsonb *
-bus_eval_path(BusPath *path, Jsonb *event)
-{
-	JsonbValue	root;
-	int			cap = 8;
-	int			n = 0;
-	JsonbValue **found = palloc(sizeof(JsonbValue *) * cap);
-
-	root.type = jbvBinary;
-	root.val.binary.data = &event->root;
-	root.val.binary.len = VARSIZE(event) - VARHDRSZ;
-	walk(path, 0, &root, &found, &n, &cap);
-	if (path->wildcard)
-	{
-		JsonbParseState *st = NULL;
-
-		pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-		for (int i = 0; i < n; i++)
-		{
-			if (found[i]->type == jbvBinary)
-			{
-				Jsonb	   *j = JsonbValueToJsonb(found[i]);
-				JsonbIterator *it = JsonbIteratorInit(&j->root);
-				JsonbValue	v;
-				JsonbIteratorToken tok;
-
-				/* splice the container's tokens into the array */
-				while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
-					pushJsonbValue(&st, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
-			}
-			else
-				pushJsonbValue(&st, WJB_ELEM, found[i]);
-		}
-		return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_ARRAY, NULL));
-	}
-	return n > 0 ? JsonbValueToJsonb(found[0]) : NULL;
-}
 
 /* ---- templates ---- */
 
@@ -286,7 +119,7 @@ bus_parse_transformer(JsonbContainer *def, const char *field, InputTransformer *
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid \"%s.InputPathsMap.%s\": expected a JSONPath string", field, key)));
 			out->var_names[out->nvars] = key;
-			bus_parse_path(pnstrdup(v.val.string.val, v.val.string.len),
+			outbox_path_parse(pnstrdup(v.val.string.val, v.val.string.len),
 						   psprintf("%s.InputPathsMap.%s", field, key), &out->var_paths[out->nvars]);
 			out->nvars++;
 		}
@@ -445,7 +278,7 @@ apply_transformer(RuleInfo *r, InputTransformer *x, BusEvent *e)
 			for (int k = 0; k < x->nvars; k++)
 				if (strcmp(x->var_names[k], v) == 0)
 				{
-					append_value(&buf, bus_eval_path(&x->var_paths[k], e->event), part->in_string);
+					append_value(&buf, outbox_path_eval(&x->var_paths[k], e->event), part->in_string);
 					break;
 				}
 		}
@@ -464,7 +297,7 @@ bus_target_input(RuleInfo *r, TargetInfo *t, BusEvent *e)
 		case INPUT_CONSTANT:
 			return t->input;
 		case INPUT_PATH:
-			selected = bus_eval_path(&t->input_path, e->event);
+			selected = outbox_path_eval(&t->input_path, e->event);
 			return selected ? JsonbToCString(NULL, &selected->root, VARSIZE(selected)) : pstrdup("null");
 		case INPUT_TRANSFORMER:
 			return apply_transformer(r, &t->transformer, e);

@@ -433,7 +433,7 @@ bus_parse_target(Jsonb *definition, TargetInfo *t, bool check)
 		{
 			t->input_kind = INPUT_PATH;
 			inputs++;
-			bus_parse_path(ip, psprintf("%s.InputPath", path), &t->input_path);
+			outbox_path_parse(ip, psprintf("%s.InputPath", path), &t->input_path);
 		}
 	}
 	if ((o = field_object(def, "InputTransformer", path)) != NULL)
