@@ -28,6 +28,11 @@ typedef struct SfnDiagnostic
 	char	   *location;		/* JSON pointer: /States/Check/Choices/0/Next */
 } SfnDiagnostic;
 
+/* sfn_data.c: paths, intrinsic functions, templates */
+extern Jsonb *sfn_path_value(const char *path, Jsonb *input, Jsonb *context);
+extern Jsonb *sfn_intrinsic(const char *expr, Jsonb *input, Jsonb *context);
+extern Jsonb *sfn_apply_template(Jsonb *template, Jsonb *input, Jsonb *context);
+
 /* sfn_validate.c */
 extern List *sfn_validate_definition(Jsonb *definition);
 

@@ -41,3 +41,8 @@ CREATE FUNCTION outbox.list_state_machines(OUT name text, OUT arn text, OUT type
         OUT created_at timestamptz)
     RETURNS SETOF record AS 'MODULE_PATHNAME', 'outbox_list_state_machines' LANGUAGE C STABLE;
 COMMENT ON FUNCTION outbox.list_state_machines() IS 'ListStateMachines: the machines the caller owns (all, for a superuser)';
+
+CREATE FUNCTION outbox.test_state_parameters(parameters jsonb, input jsonb, context jsonb DEFAULT '{}')
+    RETURNS jsonb AS 'MODULE_PATHNAME', 'outbox_test_state_parameters' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION outbox.test_state_parameters(jsonb, jsonb, jsonb) IS
+  'Fill a Parameters (or ResultSelector, ItemSelector) template against an input and a context object: paths, $$ and every intrinsic function, as a state would';
