@@ -46,3 +46,8 @@ CREATE FUNCTION outbox.test_state_parameters(parameters jsonb, input jsonb, cont
     RETURNS jsonb AS 'MODULE_PATHNAME', 'outbox_test_state_parameters' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION outbox.test_state_parameters(jsonb, jsonb, jsonb) IS
   'Fill a Parameters (or ResultSelector, ItemSelector) template against an input and a context object: paths, $$ and every intrinsic function, as a state would';
+
+CREATE FUNCTION outbox.test_choice_rule(rule jsonb, input jsonb, context jsonb DEFAULT '{}')
+    RETURNS boolean AS 'MODULE_PATHNAME', 'outbox_test_choice_rule' LANGUAGE C IMMUTABLE;
+COMMENT ON FUNCTION outbox.test_choice_rule(jsonb, jsonb, jsonb) IS
+  'Whether a Choice rule (And, Or, Not or a comparison) matches an input, as a Choice state decides';
