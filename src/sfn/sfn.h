@@ -33,6 +33,10 @@ extern Jsonb *sfn_path_value(const char *path, Jsonb *input, Jsonb *context);
 extern Jsonb *sfn_intrinsic(const char *expr, Jsonb *input, Jsonb *context);
 extern Jsonb *sfn_apply_template(Jsonb *template, Jsonb *input, Jsonb *context);
 
+/* sfn_flow.c */
+extern Jsonb *sfn_state_input(JsonbContainer *state, Jsonb *raw_input, Jsonb *context);
+extern Jsonb *sfn_state_output(JsonbContainer *state, Jsonb *raw_input, Jsonb *result, Jsonb *context);
+
 /* sfn_choice.c */
 extern bool sfn_choice_matches(JsonbContainer *rule, Jsonb *input, Jsonb *context);
 

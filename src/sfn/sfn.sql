@@ -51,3 +51,9 @@ CREATE FUNCTION outbox.test_choice_rule(rule jsonb, input jsonb, context jsonb D
     RETURNS boolean AS 'MODULE_PATHNAME', 'outbox_test_choice_rule' LANGUAGE C IMMUTABLE;
 COMMENT ON FUNCTION outbox.test_choice_rule(jsonb, jsonb, jsonb) IS
   'Whether a Choice rule (And, Or, Not or a comparison) matches an input, as a Choice state decides';
+
+CREATE FUNCTION outbox.test_state(definition jsonb, state_name text, input jsonb, result jsonb DEFAULT NULL,
+        context jsonb DEFAULT '{}')
+    RETURNS jsonb AS 'MODULE_PATHNAME', 'outbox_test_state' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION outbox.test_state(jsonb, text, jsonb, jsonb, jsonb) IS
+  'TestState: run one top-level state''s data flow (InputPath, Parameters, ResultSelector, ResultPath, OutputPath; a Choice''s next state) on an input and, for Task/Parallel/Map, the result of its work';
