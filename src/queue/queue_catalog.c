@@ -41,17 +41,21 @@
 
 static HTAB *queue_cache = NULL;
 static MemoryContext queue_cache_cxt = NULL;
+static bool queue_cache_stale = false;
 static unsigned char installation_secret[32];
 static bool installation_secret_valid = false;
 
+/*
+ * An invalidation only marks the cache stale: it may arrive while a queue is
+ * being loaded (any SPI query can take in invalidations), so the memory is
+ * freed at the next lookup, not under the loader's feet.
+ */
 static void
 queue_cache_reset(void)
 {
-	queue_cache = NULL;
+	queue_cache_stale = true;
 	installation_secret_valid = false;
 	queue_send_reset_cache();
-	if (queue_cache_cxt)
-		MemoryContextReset(queue_cache_cxt);
 }
 
 void
@@ -69,6 +73,9 @@ queue_cache_create(void)
 		queue_cache_cxt = AllocSetContextCreate(CacheMemoryContext,
 												"pg_outbox queue cache",
 												ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(queue_cache_cxt);
+	queue_cache_stale = false;
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = QUEUE_NAME_MAX + 1;
 	ctl.entrysize = sizeof(QueueInfo);
@@ -214,11 +221,23 @@ queue_cache_entry(const char *name)
 {
 	QueueInfo  *q;
 
-	if (queue_cache == NULL)
+	if (queue_cache == NULL || queue_cache_stale)
 		queue_cache_create();
 	q = hash_search(queue_cache, name, HASH_FIND, NULL);
 	if (q == NULL)
-		q = queue_load(name);
+	{
+		PG_TRY();
+		{
+			q = queue_load(name);
+		}
+		PG_CATCH();
+		{
+			/* a half-filled entry must not survive */
+			queue_cache_stale = true;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 	return q;
 }
 
@@ -254,7 +273,7 @@ queue_cache_remember_rights(const char *name, Oid role, int rights)
 {
 	QueueInfo  *q;
 
-	if (queue_cache == NULL)
+	if (queue_cache == NULL || queue_cache_stale)
 		return;
 	q = hash_search(queue_cache, name, HASH_FIND, NULL);
 	if (q)
@@ -340,7 +359,7 @@ queue_installation_secret(void)
 		bool		isnull;
 		bytea	   *secret;
 
-		if (queue_cache == NULL)
+		if (queue_cache == NULL || queue_cache_stale)
 			queue_cache_create();
 		rc = SPI_execute("SELECT secret FROM outbox.installation", true, 1);
 		if (rc != SPI_OK_SELECT)
