@@ -49,3 +49,5 @@ SELECT r, pg_temp.c(r::jsonb) AS result FROM unnest(ARRAY[
   '{"And": []}',
   '{"Variable": "$.arr[*]", "NumericEquals": 1}',
   '{"Variable": "$.n", "Like": 1}']) r;
+-- an impossible date is not a timestamp (false, not an error)
+SELECT outbox.test_choice_rule('{"Variable": "$.d", "IsTimestamp": false}', '{"d": "2026-02-30T00:00:00Z"}') AS not_a_timestamp;

@@ -170,6 +170,7 @@ extern char *bus_arn(const char *name);
 extern char *rule_arn(const char *bus, const char *rule);
 extern const char *bus_name_from_arn(const char *name_or_arn);
 extern RuleInfo *bus_find_rule(BusInfo *b, const char *name);
+extern void bus_check_chars(const char *name, const char *field, const char *allowed, int max);
 extern void bus_check_name(const char *name, const char *field);
 extern void bus_check_rule_name(const char *name);
 extern int	bus_rights_of(BusInfo *b, Oid role);

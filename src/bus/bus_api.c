@@ -39,25 +39,6 @@ outbox_bus_init(void)
 	bus_archive_init();
 }
 
-static Datum
-text_result(const char *s)
-{
-	text	   *t = cstring_to_text(s);
-	text	   *copy = SPI_palloc(VARSIZE(t));
-
-	memcpy(copy, t, VARSIZE(t));
-	return PointerGetDatum(copy);
-}
-
-static Datum
-jsonb_result(Jsonb *j)
-{
-	Jsonb	   *copy = SPI_palloc(VARSIZE(j));
-
-	memcpy(copy, j, VARSIZE(j));
-	return JsonbPGetDatum(copy);
-}
-
 /* The bus argument: "default" when null. */
 static char *
 bus_arg(FunctionCallInfo fcinfo, int n)
@@ -94,7 +75,7 @@ outbox_create_event_bus(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	outbox_call_begin(&call);
-	result = text_result(bus_create(name, description));
+	result = outbox_call_text_result(bus_create(name, description));
 	outbox_call_end(&call);
 	PG_RETURN_DATUM(result);
 }
@@ -204,7 +185,7 @@ outbox_put_rule(PG_FUNCTION_ARGS)
 
 	outbox_call_begin(&call);
 	b = bus_lookup(bus, false);
-	result = text_result(bus_put_rule(b, name, pattern, schedule, timezone, state, description));
+	result = outbox_call_text_result(bus_put_rule(b, name, pattern, schedule, timezone, state, description));
 	outbox_call_end(&call);
 	PG_RETURN_DATUM(result);
 }
@@ -302,7 +283,7 @@ outbox_describe_rule(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	bus_check_rights(b, 0, "describe_rule");
-	result = jsonb_result(describe(b, r));
+	result = outbox_call_jsonb_result(describe(b, r));
 	outbox_call_end(&call);
 	PG_RETURN_DATUM(result);
 }
@@ -361,7 +342,7 @@ outbox_put_targets(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	bus_check_rule_rights(b, r, "put_targets");
-	result = jsonb_result(bus_put_targets(b, r, targets));
+	result = outbox_call_jsonb_result(bus_put_targets(b, r, targets));
 	outbox_call_end(&call);
 	PG_RETURN_DATUM(result);
 }
@@ -379,7 +360,7 @@ outbox_remove_targets(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	bus_check_rule_rights(b, r, "remove_targets");
-	result = jsonb_result(bus_remove_targets(b, r, ids));
+	result = outbox_call_jsonb_result(bus_remove_targets(b, r, ids));
 	outbox_call_end(&call);
 	PG_RETURN_DATUM(result);
 }

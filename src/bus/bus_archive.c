@@ -57,22 +57,6 @@ replay_arn(const char *name)
 	return psprintf("arn:aws:events:%s:%s:replay/%s", outbox_region, outbox_account_id, name);
 }
 
-static void
-check_name(const char *name, const char *field, int max)
-{
-	size_t		len = strlen(name);
-
-	if (len == 0 || len > max)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s \"%s\": length must be between 1 and %d characters", field, name, max)));
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char) name[i]) && strchr("._-", name[i]) == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid %s \"%s\": only letters, digits and \"._-\" are allowed", field, name)));
-}
-
 /* "name" or "arn:...:archive/name" */
 static const char *
 archive_name_from_arn(const char *s)
@@ -141,9 +125,9 @@ outbox_create_archive(PG_FUNCTION_ARGS)
 	Oid			types[6] = {TEXTOID, INT4OID, TEXTOID, JSONBOID, INT4OID, NAMEOID};
 	Datum		vals[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	text	   *result;
+	Datum		result;
 
-	check_name(name, "archive name", ARCHIVE_NAME_MAX);
+	bus_check_chars(name, "archive name", "._-", ARCHIVE_NAME_MAX);
 	if (retention < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -171,9 +155,9 @@ outbox_create_archive(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("archive \"%s\" already exists", name)));
 	CommandCounterIncrement();
-	result = cstring_to_text(archive_arn(name));
+	result = outbox_call_text_result(archive_arn(name));
 	outbox_call_end(&call);
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_DATUM(result);
 }
 
 /* Find an archive: its row, and the admin right on its bus. */
@@ -211,8 +195,8 @@ outbox_describe_archive(PG_FUNCTION_ARGS)
 	Jsonb	   *pattern;
 	Datum		arg;
 	Oid			type = INT4OID;
-	Jsonb	   *result;
 	char	   *description;
+	Datum		result;
 
 	outbox_call_begin(&call);
 	tup = archive_row(name, &desc, &b, "describe_archive");
@@ -239,10 +223,9 @@ outbox_describe_archive(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not count archive \"%s\"", name);
 	outbox_jsonb_push_string(&st, "EventCount", SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 	outbox_jsonb_push_string(&st, "SizeBytes", SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
-	result = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
-	result = memcpy(SPI_palloc(VARSIZE(result)), result, VARSIZE(result));
+	result = outbox_call_jsonb_result(JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 	outbox_call_end(&call);
-	PG_RETURN_JSONB_P(result);
+	PG_RETURN_DATUM(result);
 }
 
 PG_FUNCTION_INFO_V1(outbox_delete_archive);
@@ -287,13 +270,13 @@ outbox_start_replay(PG_FUNCTION_ARGS)
 	Datum		vals[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	JsonbParseState *st = NULL;
-	text	   *result;
+	Datum		result;
 
 	outbox_arg_not_null(fcinfo, 2, "event_start_time");
 	outbox_arg_not_null(fcinfo, 3, "event_end_time");
 	start = PG_GETARG_TIMESTAMPTZ(2);
 	end = PG_GETARG_TIMESTAMPTZ(3);
-	check_name(name, "replay name", REPLAY_NAME_MAX);
+	bus_check_chars(name, "replay name", "._-", REPLAY_NAME_MAX);
 	if (start >= end)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -364,9 +347,9 @@ outbox_start_replay(PG_FUNCTION_ARGS)
 	outbox_jsonb_push_string(&st, "replay", name);
 	(void) outbox_due_schedule("replay", outbox_now(), outbox_current_caller, InvalidOid,
 							   JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
-	result = cstring_to_text(replay_arn(name));
+	result = outbox_call_text_result(replay_arn(name));
 	outbox_call_end(&call);
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_DATUM(result);
 }
 
 /* A replay's row; the caller must have started it or administer its bus. */
@@ -414,7 +397,7 @@ outbox_describe_replay(PG_FUNCTION_ARGS)
 	HeapTuple	tup;
 	JsonbParseState *st = NULL;
 	char	   *s;
-	Jsonb	   *result;
+	Datum		result;
 
 	outbox_call_begin(&call);
 	tup = replay_row(name, &desc, &b);
@@ -434,10 +417,9 @@ outbox_describe_replay(PG_FUNCTION_ARGS)
 	push_time(&st, "ReplayStartTime", outbox_spi_timestamp(tup, desc, "replay_start_time"));
 	push_time(&st, "ReplayEndTime", outbox_spi_timestamp(tup, desc, "replay_end_time"));
 	outbox_jsonb_push_string(&st, "EventsReplayed", SPI_getvalue(tup, desc, SPI_fnumber(desc, "events_replayed")));
-	result = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
-	result = memcpy(SPI_palloc(VARSIZE(result)), result, VARSIZE(result));
+	result = outbox_call_jsonb_result(JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 	outbox_call_end(&call);
-	PG_RETURN_JSONB_P(result);
+	PG_RETURN_DATUM(result);
 }
 
 PG_FUNCTION_INFO_V1(outbox_cancel_replay);

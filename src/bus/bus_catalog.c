@@ -115,8 +115,9 @@ bus_cache_create(void)
 
 /* ---- names and ARNs ---- */
 
-static void
-check_chars(const char *name, const char *field, const char *allowed, int max)
+/* 1 to max characters: letters, digits and those of "allowed" */
+void
+bus_check_chars(const char *name, const char *field, const char *allowed, int max)
 {
 	size_t		len = strlen(name);
 
@@ -136,13 +137,13 @@ check_chars(const char *name, const char *field, const char *allowed, int max)
 void
 bus_check_name(const char *name, const char *field)
 {
-	check_chars(name, field, "/._-", BUS_NAME_MAX);
+	bus_check_chars(name, field, "/._-", BUS_NAME_MAX);
 }
 
 void
 bus_check_rule_name(const char *name)
 {
-	check_chars(name, "rule name", "._-", RULE_NAME_MAX);
+	bus_check_chars(name, "rule name", "._-", RULE_NAME_MAX);
 }
 
 char *

@@ -67,21 +67,6 @@ bus_iso_seconds(TimestampTz t)
 
 /* ---- dead letters ---- */
 
-static void
-push_attribute(JsonbParseState **st, const char *name, const char *value)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) name;
-	k.val.string.len = strlen(name);
-	pushJsonbValue(st, WJB_KEY, &k);
-	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-	outbox_jsonb_push_string(st, "DataType", "String");
-	outbox_jsonb_push_string(st, "StringValue", value);
-	pushJsonbValue(st, WJB_END_OBJECT, NULL);
-}
-
 /*
  * A delivery that failed for good: to the target's dead-letter queue with
  * EventBridge's six attributes, or to the log.  SPI must be connected, as
@@ -99,13 +84,13 @@ dead_letter(const char *rule, const char *target, const char *dlq, Oid owner, co
 		JsonbParseState *st = NULL;
 
 		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		push_attribute(&st, "RULE_ARN", rule);
-		push_attribute(&st, "TARGET_ARN", target);
-		push_attribute(&st, "ERROR_CODE", code);
-		push_attribute(&st, "ERROR_MESSAGE", error);
+		outbox_jsonb_push_string_attribute(&st, "RULE_ARN", rule);
+		outbox_jsonb_push_string_attribute(&st, "TARGET_ARN", target);
+		outbox_jsonb_push_string_attribute(&st, "ERROR_CODE", code);
+		outbox_jsonb_push_string_attribute(&st, "ERROR_MESSAGE", error);
 		if (condition)
-			push_attribute(&st, "EXHAUSTED_RETRY_CONDITION", condition);
-		push_attribute(&st, "RETRY_ATTEMPTS", psprintf("%d", retries));
+			outbox_jsonb_push_string_attribute(&st, "EXHAUSTED_RETRY_CONDITION", condition);
+		outbox_jsonb_push_string_attribute(&st, "RETRY_ATTEMPTS", psprintf("%d", retries));
 		queue_send_as(dlq, cstring_to_text(body),
 					  JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)),
 					  NULL, NULL, owner, &ok, &dlq_error);
@@ -238,40 +223,6 @@ entry_string(JsonbContainer *c, const char *key, bool *bad)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
-static bool
-days_ok(int y, int m, int d)
-{
-	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (m < 1 || m > 12 || d < 1 || d > days[m - 1])
-		return false;
-	return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-}
-
-/* An ISO 8601 time, checked before timestamptz_in so that it cannot raise. */
-static bool
-parse_time(const char *s, TimestampTz *out)
-{
-	int			y, mo, d, h, mi, sec, n = 0;
-	const char *rest;
-
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19 ||
-		y < 1970 || y > 9999 || !days_ok(y, mo, d) || h > 23 || mi > 59 || sec > 59)
-		return false;
-	rest = s + n;
-	if (*rest == '.')
-		for (rest++; isdigit((unsigned char) *rest); rest++)
-			;
-	if (!(strcmp(rest, "Z") == 0 ||
-		  ((rest[0] == '+' || rest[0] == '-') && isdigit((unsigned char) rest[1]) &&
-		   isdigit((unsigned char) rest[2]) && rest[3] == ':' && isdigit((unsigned char) rest[4]) &&
-		   isdigit((unsigned char) rest[5]) && rest[6] == '\0')))
-		return false;
-	*out = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(s),
-												   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-	return true;
-}
-
 /* Read one entry; bad ones get a code and a message.  Adds to *size. */
 static void
 read_entry(JsonbValue *v, Entry *e, int64 *size, bool *complete)
@@ -341,7 +292,7 @@ read_entry(JsonbValue *v, Entry *e, int64 *size, bool *complete)
 		e->code = "InvalidArgument";
 		e->message = pstrdup("Resources must be an array of strings");
 	}
-	else if (time && !parse_time(time, &e->time))
+	else if (time && !outbox_parse_iso_timestamp(time, 1970, &e->time))
 	{
 		e->code = "InvalidArgument";
 		e->message = psprintf("Time \"%s\" is not an ISO 8601 time", time);
@@ -366,18 +317,6 @@ read_entry(JsonbValue *v, Entry *e, int64 *size, bool *complete)
 			*size += r->val.string.len;
 		}
 	}
-}
-
-static void
-random_uuid(char *out)
-{
-	pg_uuid_t	u;
-
-	if (!pg_strong_random(u.data, UUID_LEN))
-		elog(ERROR, "could not generate a random event id");
-	u.data[6] = (u.data[6] & 0x0f) | 0x40;
-	u.data[8] = (u.data[8] & 0x3f) | 0x80;
-	strlcpy(out, DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&u))), 37);
 }
 
 static Jsonb *
@@ -496,7 +435,8 @@ bus_put_events(Jsonb *entries, Tuplestorestate *store, TupleDesc desc)
 				BusEvent	ev;
 
 				memset(&ev, 0, sizeof(ev));
-				random_uuid(id);
+				strlcpy(id, DatumGetCString(DirectFunctionCall1(uuid_out, DirectFunctionCall1(gen_random_uuid, (Datum) 0))),
+						sizeof(id));
 				ev.id = id;
 				ev.event = envelope(e, id, now);
 				ev.ingestion = now;
@@ -519,22 +459,14 @@ bus_put_events(Jsonb *entries, Tuplestorestate *store, TupleDesc desc)
 
 /* ---- asynchronous targets (due items of kind "events") ---- */
 
-static char *
-payload_string(Jsonb *payload, const char *key)
-{
-	JsonbValue *v = outbox_jsonb_get(&payload->root, key);
-
-	return v && v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : NULL;
-}
-
 static void
 run_target(OutboxDueItem *item)
 {
 	Jsonb	   *payload = (Jsonb *) item->payload;
-	char	   *bus_name = payload_string(payload, "bus");
-	char	   *rule_name = payload_string(payload, "rule");
-	char	   *target_id = payload_string(payload, "target");
-	char	   *input = payload_string(payload, "input");
+	char	   *bus_name = outbox_jsonb_get_string(&payload->root, "bus");
+	char	   *rule_name = outbox_jsonb_get_string(&payload->root, "rule");
+	char	   *target_id = outbox_jsonb_get_string(&payload->root, "target");
+	char	   *input = outbox_jsonb_get_string(&payload->root, "input");
 	JsonbValue *ev = outbox_jsonb_get(&payload->root, "event");
 	JsonbValue *hops_v = outbox_jsonb_get(&payload->root, "hops");
 	OutboxUserSwitch sw;
@@ -599,7 +531,7 @@ run_target(OutboxDueItem *item)
 
 			memset(&e, 0, sizeof(e));
 			e.event = JsonbValueToJsonb(ev);
-			e.id = payload_string(e.event, "id");
+			e.id = outbox_jsonb_get_string(&e.event->root, "id");
 			e.ingestion = now;
 			e.hops = hops + 1;
 			bus_dispatch(next, &e);

@@ -555,24 +555,16 @@ bus_schedule_rule(const char *bus, const char *rule, const char *schedule, const
 							   JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 }
 
-static char *
-payload_string(Jsonb *payload, const char *key)
-{
-	JsonbValue *v = outbox_jsonb_get(&payload->root, key);
-
-	return v && v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : NULL;
-}
-
 static void
 run_firing(OutboxDueItem *item)
 {
 	Jsonb	   *payload = (Jsonb *) item->payload;
-	char	   *bus = payload_string(payload, "bus");
-	char	   *rule = payload_string(payload, "rule");
-	char	   *token = payload_string(payload, "token");
-	char	   *schedule = payload_string(payload, "schedule");
-	char	   *anchor_text = payload_string(payload, "anchor");
-	char	   *timezone = payload_string(payload, "timezone");
+	char	   *bus = outbox_jsonb_get_string(&payload->root, "bus");
+	char	   *rule = outbox_jsonb_get_string(&payload->root, "rule");
+	char	   *token = outbox_jsonb_get_string(&payload->root, "token");
+	char	   *schedule = outbox_jsonb_get_string(&payload->root, "schedule");
+	char	   *anchor_text = outbox_jsonb_get_string(&payload->root, "anchor");
+	char	   *timezone = outbox_jsonb_get_string(&payload->root, "timezone");
 	OutboxUserSwitch sw;
 	BusInfo    *b;
 	RuleInfo   *r;

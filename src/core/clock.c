@@ -74,3 +74,41 @@ outbox_advance_clock(PG_FUNCTION_ARGS)
 
 	PG_RETURN_TIMESTAMPTZ(outbox_now());
 }
+
+static bool
+valid_date(int y, int m, int d)
+{
+	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (m < 1 || m > 12 || d < 1 || d > days[m - 1])
+		return false;
+	return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+/*
+ * An RFC 3339 / ISO 8601 time (YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm)) from
+ * min_year on, or false.  Everything is checked before timestamptz_in, so
+ * a bad value never raises.
+ */
+bool
+outbox_parse_iso_timestamp(const char *s, int min_year, TimestampTz *out)
+{
+	int			y, mo, d, h, mi, sec, n = 0;
+	const char *rest;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19 ||
+		y < min_year || !valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 60)
+		return false;
+	rest = s + n;
+	if (*rest == '.')
+		for (rest++; isdigit((unsigned char) *rest); rest++)
+			;
+	if (!(strcmp(rest, "Z") == 0 ||
+		  ((rest[0] == '+' || rest[0] == '-') && isdigit((unsigned char) rest[1]) &&
+		   isdigit((unsigned char) rest[2]) && rest[3] == ':' && isdigit((unsigned char) rest[4]) &&
+		   isdigit((unsigned char) rest[5]) && rest[6] == '\0')))
+		return false;
+	*out = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(s),
+												   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	return true;
+}

@@ -16,5 +16,6 @@
 #include "datatype/timestamp.h"
 
 extern TimestampTz outbox_now(void);
+extern bool outbox_parse_iso_timestamp(const char *s, int min_year, TimestampTz *out);
 
 #endif							/* OUTBOX_CLOCK_H */

@@ -207,3 +207,28 @@ outbox_jsonb_parse_or_null(const char *text, int len)
 		return NULL;
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(copy)));
 }
+
+/* A string field of an object, copied; NULL if absent or not a string. */
+char *
+outbox_jsonb_get_string(JsonbContainer *object, const char *key)
+{
+	JsonbValue *v = outbox_jsonb_get(object, key);
+
+	return v && v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : NULL;
+}
+
+/* "name": {"DataType": "String", "StringValue": value}, an SQS message attribute */
+void
+outbox_jsonb_push_string_attribute(JsonbParseState **state, const char *name, const char *value)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) name;
+	k.val.string.len = strlen(name);
+	pushJsonbValue(state, WJB_KEY, &k);
+	pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+	outbox_jsonb_push_string(state, "DataType", "String");
+	outbox_jsonb_push_string(state, "StringValue", value);
+	pushJsonbValue(state, WJB_END_OBJECT, NULL);
+}

@@ -19,6 +19,8 @@ extern JsonbValue *outbox_jsonb_get(JsonbContainer *object, const char *key);
 extern bool outbox_jsonb_next_pair(JsonbIterator **it, char **key, JsonbValue *value);
 extern char *outbox_jsonb_scalar_cstring(JsonbValue *v);
 extern Jsonb *outbox_jsonb_parse_or_null(const char *text, int len);
+extern char *outbox_jsonb_get_string(JsonbContainer *object, const char *key);
+extern void outbox_jsonb_push_string_attribute(JsonbParseState **state, const char *name, const char *value);
 extern void outbox_jsonb_push_string(JsonbParseState **state, const char *key, const char *value);
 extern void outbox_jsonb_push_value(JsonbParseState **state, const char *key, JsonbValue *value);
 

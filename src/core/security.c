@@ -30,6 +30,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 
@@ -128,4 +129,22 @@ outbox_arg_text(FunctionCallInfo fcinfo, int n, const char *field)
 {
 	outbox_arg_not_null(fcinfo, n, field);
 	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/*
+ * Results of an API call, copied out of SPI's memory into the caller's
+ * (SPI_palloc) so they outlive outbox_call_end.
+ */
+Datum
+outbox_call_text_result(const char *s)
+{
+	text	   *t = cstring_to_text(s);
+
+	return PointerGetDatum(memcpy(SPI_palloc(VARSIZE(t)), t, VARSIZE(t)));
+}
+
+Datum
+outbox_call_jsonb_result(Jsonb *j)
+{
+	return JsonbPGetDatum(memcpy(SPI_palloc(VARSIZE(j)), j, VARSIZE(j)));
 }

@@ -14,6 +14,7 @@
 #define OUTBOX_SECURITY_H
 
 #include "fmgr.h"
+#include "utils/jsonb.h"
 
 typedef struct OutboxUserSwitch
 {
@@ -37,6 +38,10 @@ typedef struct OutboxCall
 
 extern void outbox_call_begin(OutboxCall *call);
 extern void outbox_call_end(OutboxCall *call);
+
+/* A call's result, copied where it outlives outbox_call_end (call before it). */
+extern Datum outbox_call_text_result(const char *s);
+extern Datum outbox_call_jsonb_result(Jsonb *j);
 
 extern Oid	outbox_extension_owner(void);
 extern void outbox_become_owner(OutboxUserSwitch *save);

@@ -135,7 +135,7 @@ outbox_create_state_machine(PG_FUNCTION_ARGS)
 	OutboxCall	call;
 	TupleDesc	desc;
 	HeapTuple	tup;
-	text	   *result;
+	Datum		result;
 
 	outbox_arg_not_null(fcinfo, 1, "definition");
 	definition = PG_GETARG_JSONB_P(1);
@@ -174,9 +174,9 @@ outbox_create_state_machine(PG_FUNCTION_ARGS)
 								  4, types, vals, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not create state machine \"%s\"", name);
 	}
-	result = cstring_to_text(machine_arn(name));
+	result = outbox_call_text_result(machine_arn(name));
 	outbox_call_end(&call);
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_DATUM(result);
 }
 
 PG_FUNCTION_INFO_V1(outbox_update_state_machine);
@@ -189,7 +189,7 @@ outbox_update_state_machine(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Oid			types[2] = {TEXTOID, JSONBOID};
 	Datum		vals[2];
-	text	   *result;
+	Datum		result;
 
 	outbox_arg_not_null(fcinfo, 1, "definition");
 	definition = PG_GETARG_JSONB_P(1);
@@ -204,9 +204,9 @@ outbox_update_state_machine(PG_FUNCTION_ARGS)
 	if (SPI_execute_with_args("UPDATE outbox.state_machine SET definition = $2, updated_at = outbox.clock_now(),"
 							  " revision = revision + 1 WHERE name = $1", 2, types, vals, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update state machine \"%s\"", name);
-	result = cstring_to_text(machine_arn(name));
+	result = outbox_call_text_result(machine_arn(name));
 	outbox_call_end(&call);
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_DATUM(result);
 }
 
 PG_FUNCTION_INFO_V1(outbox_delete_state_machine);
@@ -239,7 +239,7 @@ outbox_describe_state_machine(PG_FUNCTION_ARGS)
 	JsonbParseState *st = NULL;
 	JsonbValue	v;
 	Jsonb	   *def;
-	Jsonb	   *result;
+	Datum		result;
 	bool		isnull;
 
 	outbox_call_begin(&call);
@@ -261,10 +261,9 @@ outbox_describe_state_machine(PG_FUNCTION_ARGS)
 	outbox_jsonb_push_string(&st, "owner", NameStr(*DatumGetName(outbox_spi_column(tup, desc, "owner", &isnull))));
 	outbox_jsonb_push_string(&st, "creationDate", SPI_getvalue(tup, desc, SPI_fnumber(desc, "created_at")));
 	outbox_jsonb_push_string(&st, "revisionId", SPI_getvalue(tup, desc, SPI_fnumber(desc, "revision")));
-	result = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
-	result = memcpy(SPI_palloc(VARSIZE(result)), result, VARSIZE(result));
+	result = outbox_call_jsonb_result(JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 	outbox_call_end(&call);
-	PG_RETURN_JSONB_P(result);
+	PG_RETURN_DATUM(result);
 }
 
 PG_FUNCTION_INFO_V1(outbox_list_state_machines);

@@ -26,6 +26,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "core/clock.h"
 #include "core/jsonb_util.h"
 #include "core/security.h"
 #include "sfn/sfn.h"
@@ -36,29 +37,6 @@ runtime(const char *fmt, const char *arg)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("States.Runtime: %s", psprintf(fmt, arg))));
-}
-
-/* An RFC 3339 timestamp, or false (nothing raised). */
-static bool
-parse_timestamp(const char *s, TimestampTz *out)
-{
-	int			y, mo, d, h, mi, sec, n = 0;
-	const char *rest;
-
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19 ||
-		mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return false;
-	rest = s + n;
-	if (*rest == '.')
-		for (rest++; isdigit((unsigned char) *rest); rest++)
-			;
-	if (!(strcmp(rest, "Z") == 0 ||
-		  ((rest[0] == '+' || rest[0] == '-') && isdigit((unsigned char) rest[1]) && isdigit((unsigned char) rest[2]) &&
-		   rest[3] == ':' && isdigit((unsigned char) rest[4]) && isdigit((unsigned char) rest[5]) && rest[6] == '\0')))
-		return false;
-	*out = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(s),
-												   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-	return true;
 }
 
 /* "*" matches any run; "\*" and "\\" are literal */
@@ -121,7 +99,7 @@ compare(const char *op, JsonbValue *a, bool present, JsonbValue *b)
 		{
 			TimestampTz t;
 
-			is = a->type == jbvString && parse_timestamp(pnstrdup(a->val.string.val, a->val.string.len), &t);
+			is = a->type == jbvString && outbox_parse_iso_timestamp(pnstrdup(a->val.string.val, a->val.string.len), 1, &t);
 		}
 		return is == want;
 	}
@@ -150,8 +128,8 @@ compare(const char *op, JsonbValue *a, bool present, JsonbValue *b)
 		TimestampTz ta, tb;
 
 		if (a->type != jbvString || b->type != jbvString ||
-			!parse_timestamp(pnstrdup(a->val.string.val, a->val.string.len), &ta) ||
-			!parse_timestamp(pnstrdup(b->val.string.val, b->val.string.len), &tb))
+			!outbox_parse_iso_timestamp(pnstrdup(a->val.string.val, a->val.string.len), 1, &ta) ||
+			!outbox_parse_iso_timestamp(pnstrdup(b->val.string.val, b->val.string.len), 1, &tb))
 			return false;
 		c = ta < tb ? -1 : ta > tb ? 1 : 0;
 		base += 9;

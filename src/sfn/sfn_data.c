@@ -517,14 +517,9 @@ call(const char *name, Jsonb **a, int n)
 	}
 	if (strcmp(name, "UUID") == 0)
 	{
-		pg_uuid_t	u;
-
 		ARGS(0, 0);
-		if (!pg_strong_random(u.data, UUID_LEN))
-			elog(ERROR, "could not generate a UUID");
-		u.data[6] = (u.data[6] & 0x0f) | 0x40;
-		u.data[8] = (u.data[8] & 0x3f) | 0x80;
-		return string_jsonb(DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&u))));
+		return string_jsonb(DatumGetCString(DirectFunctionCall1(uuid_out,
+																DirectFunctionCall1(gen_random_uuid, (Datum) 0))));
 	}
 	fail("%s is not an intrinsic function", fn);
 	return NULL;				/* keep compiler quiet */

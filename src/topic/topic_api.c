@@ -58,26 +58,6 @@ call_open_topic(OutboxCall *call, const char *name, int privilege, const char *a
 	return t;
 }
 
-/* Copy a result out of the SPI memory before the call ends. */
-static Datum
-text_result(const char *s)
-{
-	text	   *t = cstring_to_text(s);
-	text	   *copy = SPI_palloc(VARSIZE(t));
-
-	memcpy(copy, t, VARSIZE(t));
-	return PointerGetDatum(copy);
-}
-
-static Datum
-jsonb_result(Jsonb *j)
-{
-	Jsonb	   *copy = SPI_palloc(VARSIZE(j));
-
-	memcpy(copy, j, VARSIZE(j));
-	return JsonbPGetDatum(copy);
-}
-
 /* ---- topics ---- */
 
 PG_FUNCTION_INFO_V1(outbox_create_topic);
@@ -93,7 +73,7 @@ outbox_create_topic(PG_FUNCTION_ARGS)
 
 	outbox_call_begin(&call);
 	topic_create(name, attributes, tags, &arn);
-	result = text_result(arn);
+	result = outbox_call_text_result(arn);
 	outbox_call_end(&call);
 	PG_RETURN_DATUM(result);
 }
@@ -124,7 +104,7 @@ outbox_get_topic_attributes(PG_FUNCTION_ARGS)
 	char	   *name = outbox_arg_text(fcinfo, 0, "topic_name");
 	OutboxCall	call;
 	TopicInfo  *t = call_open_topic(&call, name, 0, "get_topic_attributes");
-	Datum		result = jsonb_result(topic_format_attributes(t));
+	Datum		result = outbox_call_jsonb_result(topic_format_attributes(t));
 
 	outbox_call_end(&call);
 	PG_RETURN_DATUM(result);
@@ -231,7 +211,7 @@ outbox_subscribe(PG_FUNCTION_ARGS)
 	Jsonb	   *attributes = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
 	OutboxCall	call;
 	TopicInfo  *t = call_open_topic(&call, name, TOPIC_PRIV_SUBSCRIBE, "subscribe");
-	Datum		result = text_result(topic_subscribe(t, protocol, endpoint, attributes));
+	Datum		result = outbox_call_text_result(topic_subscribe(t, protocol, endpoint, attributes));
 
 	outbox_call_end(&call);
 	PG_RETURN_DATUM(result);
@@ -330,7 +310,7 @@ outbox_get_subscription_attributes(PG_FUNCTION_ARGS)
 	s = topic_find_subscription(arn, &t, false);
 	if (topic_rights_of(t, outbox_current_caller) == 0)
 		topic_check_subscription_rights(t, s, "get_subscription_attributes");
-	result = jsonb_result(topic_format_sub_attributes(t, s));
+	result = outbox_call_jsonb_result(topic_format_sub_attributes(t, s));
 	outbox_call_end(&call);
 	PG_RETURN_DATUM(result);
 }
@@ -619,7 +599,7 @@ outbox_get_notification(PG_FUNCTION_ARGS)
 	if (SPI_processed == 1)
 	{
 		found = true;
-		result = text_result(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		result = outbox_call_text_result(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 	}
 	outbox_call_end(&call);
 	if (!found)

@@ -37,21 +37,6 @@
 #include "topic/topic.h"
 #include "worker/worker.h"
 
-static void
-push_attribute(JsonbParseState **st, const char *name, const char *value)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) name;
-	k.val.string.len = strlen(name);
-	pushJsonbValue(st, WJB_KEY, &k);
-	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-	outbox_jsonb_push_string(st, "DataType", "String");
-	outbox_jsonb_push_string(st, "StringValue", value);
-	pushJsonbValue(st, WJB_END_OBJECT, NULL);
-}
-
 /*
  * A delivery that failed for good: to the subscription's dead-letter
  * queue, with why, or to the log.  SPI must be connected, as the
@@ -70,11 +55,11 @@ topic_dead_letter(TopicInfo *t, SubscriptionInfo *s, pg_uuid_t *message_id, text
 	if (s->dead_letter_queue)
 	{
 		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		push_attribute(&st, "ERROR_CODE", code);
-		push_attribute(&st, "ERROR_MESSAGE", error);
-		push_attribute(&st, "MessageId", id);
-		push_attribute(&st, "TopicArn", t->arn);
-		push_attribute(&st, "SubscriptionArn", s->arn);
+		outbox_jsonb_push_string_attribute(&st, "ERROR_CODE", code);
+		outbox_jsonb_push_string_attribute(&st, "ERROR_MESSAGE", error);
+		outbox_jsonb_push_string_attribute(&st, "MessageId", id);
+		outbox_jsonb_push_string_attribute(&st, "TopicArn", t->arn);
+		outbox_jsonb_push_string_attribute(&st, "SubscriptionArn", s->arn);
 		attributes = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 		/* a FIFO topic's dead letters keep one group per subscription, in order */
 		queue_send_as(s->dead_letter_queue, payload, attributes, t->is_fifo ? "dead-letter" : NULL,

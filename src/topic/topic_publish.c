@@ -536,12 +536,7 @@ topic_publish(TopicInfo *t, TopicMessage *m)
 
 	memset(&p, 0, sizeof(p));
 	memset(&f, 0, sizeof(f));
-	if (!pg_strong_random(p.message_id.data, UUID_LEN))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random message id")));
-	p.message_id.data[6] = (p.message_id.data[6] & 0x0f) | 0x40;	/* version 4 */
-	p.message_id.data[8] = (p.message_id.data[8] & 0x3f) | 0x80;	/* variant */
+	memcpy(&p.message_id, DatumGetUUIDP(DirectFunctionCall1(gen_random_uuid, (Datum) 0)), sizeof(pg_uuid_t));
 
 	if (t->is_fifo)
 	{
