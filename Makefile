@@ -59,7 +59,7 @@ include src/sfn/sfn.mk
 
 DATA = $(wildcard src/upgrade/$(EXTENSION)--*.sql)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql src/sfn/sfn_errcodes.h
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # rebuild objects when a header changes (shared-memory layouts live in headers)

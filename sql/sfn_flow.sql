@@ -23,7 +23,7 @@ SELECT outbox.test_state(pg_temp.def(), 'Check', '{"total": 50}');
 SELECT outbox.test_state(pg_temp.def(), 'Strict', '{"total": 50}');
 SELECT outbox.test_state(pg_temp.def(), 'Big', '{"total": 150}');
 SELECT outbox.test_state(pg_temp.def(), 'Small', '{}');
--- ResultPath makes the objects on its way and replaces a scalar in the way
+-- ResultPath makes the objects on its way, but a scalar in the way is States.ResultPathMatchFailure
 SELECT outbox.test_state('{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 42, "ResultPath": "$.a.b.c", "End": true}}}', 'P', '{"a": 1, "z": 0}');
 -- errors
 CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$

@@ -275,6 +275,7 @@ _PG_init(void)
 	outbox_worker_init();
 	outbox_topic_init();
 	outbox_bus_init();
+	outbox_sfn_init();
 }
 
 #if PG_VERSION_NUM < 150000

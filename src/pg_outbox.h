@@ -63,5 +63,6 @@ extern bool outbox_preloaded;
 extern void outbox_queue_init(void);
 extern void outbox_topic_init(void);
 extern void outbox_bus_init(void);
+extern void outbox_sfn_init(void);
 
 #endif							/* PG_OUTBOX_H */

@@ -3,8 +3,8 @@
  * sfn.h
  *	  Internal API of the sfn room (Step Functions-style state machines).
  *
- * This first part holds the Amazon States Language validator; the
- * interpreter, executions and history come in the next landings.
+ * The validator, the data flow (paths, intrinsics, Choice rules) and the
+ * machines' catalog; executions have their own header, sfn_exec.h.
  *
  * Copyright (c) 2026, The pg_outbox developers
  *
@@ -36,6 +36,17 @@ extern Jsonb *sfn_apply_template(Jsonb *template, Jsonb *input, Jsonb *context);
 /* sfn_flow.c */
 extern Jsonb *sfn_state_input(JsonbContainer *state, Jsonb *raw_input, Jsonb *context);
 extern Jsonb *sfn_state_output(JsonbContainer *state, Jsonb *raw_input, Jsonb *result, Jsonb *context);
+extern Jsonb *sfn_filter_path(JsonbContainer *state, const char *key, Jsonb *doc, Jsonb *context);
+extern Jsonb *sfn_result_path(JsonbContainer *holder, Jsonb *raw_input, Jsonb *result);
+extern char *sfn_choice_next(JsonbContainer *state, Jsonb *input, Jsonb *context);
+extern char *sfn_path_string(const char *path, const char *field, Jsonb *doc, Jsonb *context);
+
+/* sfn_api.c: machines, names, rights */
+extern char *sfn_machine_arn(const char *name);
+extern const char *sfn_machine_name(const char *name_or_arn);
+extern void sfn_check_name(const char *name, const char *what);
+extern bool sfn_machine_has_right(const char *machine, Oid role, const char *privilege);
+extern void sfn_check_read_right(const char *machine);
 
 /* sfn_choice.c */
 extern bool sfn_choice_matches(JsonbContainer *rule, Jsonb *input, Jsonb *context);

@@ -45,8 +45,8 @@ string_field(JsonbContainer *state, const char *key, bool *present, bool *is_nul
 }
 
 /* Apply an InputPath/OutputPath field: absent "$", null {}, else the selected value. */
-static Jsonb *
-filter_path(JsonbContainer *state, const char *key, Jsonb *doc, Jsonb *context)
+Jsonb *
+sfn_filter_path(JsonbContainer *state, const char *key, Jsonb *doc, Jsonb *context)
 {
 	bool		present;
 	bool		is_null;
@@ -104,6 +104,11 @@ set_at(JsonbParseState **st, JsonbContainer *doc, OutboxPathStep *steps, int n, 
 			pushJsonbValue(st, WJB_KEY, &k);
 			if (strcmp(key, steps[0].name) == 0)
 			{
+				if (n > 1 && (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data)))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("States.ResultPathMatchFailure: field \"%s\" on the ResultPath is not an object",
+									key)));
 				(void) set_at(st, v.type == jbvBinary ? v.val.binary.data : NULL, steps + 1, n - 1, value, WJB_VALUE);
 				done = true;
 			}
@@ -127,34 +132,72 @@ Jsonb *
 sfn_state_output(JsonbContainer *state, Jsonb *raw_input, Jsonb *result, Jsonb *context)
 {
 	JsonbValue *selector = outbox_jsonb_get(state, "ResultSelector");
-	bool		present;
-	bool		is_null;
-	char	   *result_path = string_field(state, "ResultPath", &present, &is_null);
 	Jsonb	   *merged;
 
 	if (selector)
 		result = sfn_apply_template(JsonbValueToJsonb(selector), result, context);
-	if (!present || (result_path && strcmp(result_path, "$") == 0))
-		merged = result;
-	else if (is_null)
-		merged = raw_input;
-	else
-	{
-		OutboxPath p;
-		JsonbParseState *st = NULL;
+	merged = sfn_result_path(state, raw_input, result);
+	return sfn_filter_path(state, "OutputPath", merged, context);
+}
 
-		outbox_path_parse(result_path, "ResultPath", &p);
-		merged = JsonbValueToJsonb(set_at(&st, JB_ROOT_IS_SCALAR(raw_input) ? NULL : &raw_input->root,
-										  p.steps, p.nsteps, result, WJB_VALUE));
+/* Place result into the raw input as the ResultPath of holder (a state or a catcher) says. */
+Jsonb *
+sfn_result_path(JsonbContainer *holder, Jsonb *raw_input, Jsonb *result)
+{
+	bool		present;
+	bool		is_null;
+	char	   *result_path = string_field(holder, "ResultPath", &present, &is_null);
+	OutboxPath	p;
+	JsonbParseState *st = NULL;
+
+	if (!present || (result_path && strcmp(result_path, "$") == 0))
+		return result;
+	if (is_null)
+		return raw_input;
+	outbox_path_parse(result_path, "ResultPath", &p);
+	if (JB_ROOT_IS_SCALAR(raw_input) || JB_ROOT_IS_ARRAY(raw_input))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("States.ResultPathMatchFailure: ResultPath %s cannot be applied to an input that is not an object",
+						result_path)));
+	return JsonbValueToJsonb(set_at(&st, &raw_input->root, p.steps, p.nsteps, result, WJB_VALUE));
+}
+
+/* Where a Choice state goes: the first matching rule's Next, the Default, or NULL. */
+char *
+sfn_choice_next(JsonbContainer *state, Jsonb *input, Jsonb *context)
+{
+	JsonbValue *choices = outbox_jsonb_get(state, "Choices");
+
+	for (uint32 i = 0; i < JsonContainerSize(choices->val.binary.data); i++)
+	{
+		JsonbContainer *rule = getIthJsonbValueFromContainer(choices->val.binary.data, i)->val.binary.data;
+
+		if (sfn_choice_matches(rule, input, context))
+			return outbox_jsonb_get_string(rule, "Next");
 	}
-	return filter_path(state, "OutputPath", merged, context);
+	return outbox_jsonb_get_string(state, "Default");
+}
+
+/* A path that must select a string (ErrorPath, CausePath, TimestampPath). */
+char *
+sfn_path_string(const char *path, const char *field, Jsonb *doc, Jsonb *context)
+{
+	Jsonb	   *v = sfn_path_value(path, doc, context);
+	JsonbValue	s;
+
+	if (v == NULL || !JB_ROOT_IS_SCALAR(v) || !JsonbExtractScalar(&v->root, &s) || s.type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("States.Runtime: %s %s does not select a string", field, path)));
+	return pnstrdup(s.val.string.val, s.val.string.len);
 }
 
 /* The state's effective input: InputPath, then Parameters. */
 Jsonb *
 sfn_state_input(JsonbContainer *state, Jsonb *raw_input, Jsonb *context)
 {
-	Jsonb	   *in = filter_path(state, "InputPath", raw_input, context);
+	Jsonb	   *in = sfn_filter_path(state, "InputPath", raw_input, context);
 	JsonbValue *params = outbox_jsonb_get(state, "Parameters");
 
 	return params ? sfn_apply_template(JsonbValueToJsonb(params), in, context) : in;
@@ -218,7 +261,7 @@ outbox_test_state(PG_FUNCTION_ARGS)
 		PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 	}
 	effective = strcmp(type, "Choice") == 0 || strcmp(type, "Wait") == 0 || strcmp(type, "Succeed") == 0 ?
-		filter_path(state, "InputPath", input, context) : sfn_state_input(state, input, context);
+		sfn_filter_path(state, "InputPath", input, context) : sfn_state_input(state, input, context);
 	v.type = jbvBinary;
 	v.val.binary.data = &effective->root;
 	v.val.binary.len = VARSIZE(effective) - VARHDRSZ;
@@ -228,19 +271,9 @@ outbox_test_state(PG_FUNCTION_ARGS)
 
 	if (strcmp(type, "Choice") == 0)
 	{
-		JsonbValue *choices = outbox_jsonb_get(state, "Choices");
-		char	   *next = NULL;
+		char	   *next = sfn_choice_next(state, effective, context);
 		Jsonb	   *out;
 
-		for (uint32 i = 0; i < JsonContainerSize(choices->val.binary.data) && next == NULL; i++)
-		{
-			JsonbContainer *rule = getIthJsonbValueFromContainer(choices->val.binary.data, i)->val.binary.data;
-
-			if (sfn_choice_matches(rule, effective, context))
-				next = outbox_jsonb_scalar_cstring(outbox_jsonb_get(rule, "Next"));
-		}
-		if (next == NULL && outbox_jsonb_get(state, "Default"))
-			next = outbox_jsonb_scalar_cstring(outbox_jsonb_get(state, "Default"));
 		if (next == NULL)
 		{
 			outbox_jsonb_push_string(&st, "status", "FAILED");
@@ -248,7 +281,7 @@ outbox_test_state(PG_FUNCTION_ARGS)
 			outbox_jsonb_push_string(&st, "cause", "no Choice rule matched and there is no Default");
 			PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 		}
-		out = filter_path(state, "OutputPath", effective, context);
+		out = sfn_filter_path(state, "OutputPath", effective, context);
 		v.type = jbvBinary;
 		v.val.binary.data = &out->root;
 		v.val.binary.len = VARSIZE(out) - VARHDRSZ;
@@ -278,7 +311,7 @@ outbox_test_state(PG_FUNCTION_ARGS)
 			out = sfn_state_output(state, input, result, context);
 		}
 		else
-			out = filter_path(state, "OutputPath", effective, context);
+			out = sfn_filter_path(state, "OutputPath", effective, context);
 		v.type = jbvBinary;
 		v.val.binary.data = &out->root;
 		v.val.binary.len = VARSIZE(out) - VARHDRSZ;

@@ -66,6 +66,7 @@ outbox_due_schedule(const char *kind, TimestampTz due_at, Oid run_as, Oid functi
 	Datum		vals[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
+	static SPIPlanPtr plan = NULL;
 
 	vals[0] = CStringGetTextDatum(kind);
 	vals[1] = TimestampTzGetDatum(due_at);
@@ -80,9 +81,10 @@ outbox_due_schedule(const char *kind, TimestampTz due_at, Oid run_as, Oid functi
 	vals[6] = TimestampTzGetDatum(outbox_now());
 	outbox_become_owner(&sw);
 	SPI_connect();
-	rc = SPI_execute_with_args("INSERT INTO outbox.due_item (kind, due_at, run_as, function, payload,"
-							   " request_id, enqueued_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-							   7, types, vals, nulls, false, 0);
+	if (plan == NULL)
+		plan = outbox_prepare_plan("INSERT INTO outbox.due_item (kind, due_at, run_as, function, payload,"
+								   " request_id, enqueued_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, types);
+	rc = SPI_execute_plan(plan, vals, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "could not schedule a due item: %s", SPI_result_code_string(rc));
 	SPI_finish();
@@ -170,13 +172,47 @@ outbox_due_postpone(OutboxDueItem *item, TimestampTz due_at, int attempts, const
 	item_postpone(item, due_at, attempts, error ? error : "");
 }
 
+/* Reuse a running item for later work of the same thing, with a new payload. */
+void
+outbox_due_reschedule(OutboxDueItem *item, TimestampTz due_at, void *payload)
+{
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, JSONBOID};
+	Datum		vals[3];
+	static SPIPlanPtr plan = NULL;
+	OutboxUserSwitch sw;
+
+	vals[0] = Int64GetDatum(item->item_id);
+	vals[1] = TimestampTzGetDatum(due_at);
+	vals[2] = PointerGetDatum(payload);
+	outbox_become_owner(&sw);
+	SPI_connect();
+	if (plan == NULL)
+		plan = outbox_prepare_plan("UPDATE outbox.due_item SET due_at = $2, payload = $3, attempts = 0,"
+								   " last_error = NULL WHERE item_id = $1", 3, types);
+	if (SPI_execute_plan(plan, vals, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not reschedule a due item");
+	SPI_finish();
+	outbox_restore_user(&sw);
+	worker_wake_at_commit();
+}
+
 static void
 item_delete(int64 item_id)
 {
 	Oid			type = INT8OID;
 	Datum		val = Int64GetDatum(item_id);
 
-	item_exec("DELETE FROM outbox.due_item WHERE item_id = $1", 1, &type, &val, NULL);
+	static SPIPlanPtr plan = NULL;
+	OutboxUserSwitch sw;
+
+	outbox_become_owner(&sw);
+	SPI_connect();
+	if (plan == NULL)
+		plan = outbox_prepare_plan("DELETE FROM outbox.due_item WHERE item_id = $1", 1, &type);
+	if (SPI_execute_plan(plan, &val, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not finish a due item");
+	SPI_finish();
+	outbox_restore_user(&sw);
 }
 
 static void

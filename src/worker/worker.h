@@ -86,6 +86,7 @@ extern void outbox_due_register(const char *kind, OutboxDueHandler handler);
 extern char *outbox_due_schedule(const char *kind, TimestampTz due_at, Oid run_as, Oid function,
 								 void *payload);
 extern void outbox_due_finish(OutboxDueItem *item);
+extern void outbox_due_reschedule(OutboxDueItem *item, TimestampTz due_at, void *payload);
 extern void outbox_due_postpone(OutboxDueItem *item, TimestampTz due_at, int attempts,
 								const char *error);
 
