@@ -577,6 +577,26 @@ wake_payload(SfnRun *run, SfnThread *t)
 					: psprintf("{\"e\": %lld, \"x\": \"timeout\"}", (long long) run->execution_id));
 }
 
+/* Threads of an ended execution that were never loaded. */
+static void
+delete_other_threads(SfnRun *run)
+{
+	StoreSession s;
+	Oid			types[2] = {INT8OID, BOOLOID};
+	Datum		vals[2];
+	static SPIPlanPtr plan = NULL;
+
+	vals[0] = Int64GetDatum(run->execution_id);
+	vals[1] = BoolGetDatum(strcmp(run->status, "SUCCEEDED") == 0);
+	store_begin(&s);
+	if (plan == NULL)
+		plan = outbox_prepare_plan("DELETE FROM outbox.execution_thread WHERE execution_id = $1"
+								   " AND (thread_id <> 0 OR $2)", 2, types);
+	if (SPI_execute_plan(plan, vals, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete the threads of execution %s", run->arn);
+	store_end(&s);
+}
+
 /*
  * Store what a step changed, in the current transaction.  The due item
  * being run (run->item) is reused for its thread's next wake-up, or
@@ -594,6 +614,19 @@ sfn_store_save(SfnRun *run)
 		sfn_run_abort(run, "FAILED", "States.Runtime",
 					  psprintf("the execution history reached its limit of %d events", SFN_HISTORY_MAX));
 	run->notify = NIL;
+	if (strcmp(run->status, "RUNNING") != 0)
+	{
+		/* ended: only a failed thread 0 stays, for a redrive */
+		foreach(lc, run->threads)
+		{
+			SfnThread  *t = lfirst(lc);
+
+			if (t->id != 0 || strcmp(run->status, "SUCCEEDED") == 0)
+				t->deleted = true;
+		}
+		if (run->persistent && !run->is_new)
+			delete_other_threads(run);
+	}
 	store_begin(&s);
 	if (run->dirty || run->is_new)
 		save_execution(run);
@@ -629,7 +662,7 @@ sfn_store_save(SfnRun *run)
 	foreach(lc, notify)
 	{
 		char	   *token = lfirst(lc);
-		Jsonb	   *description = sfn_describe_run(run, false);
+		Jsonb	   *description = sfn_describe_run(run, true);
 
 		if (strcmp(run->status, "SUCCEEDED") == 0)
 			(void) sfn_store_complete_token(token, description, NULL, NULL, false, true);
