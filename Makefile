@@ -9,7 +9,7 @@
 EXTENSION  = pg_outbox
 EXTVERSION = 0.1.0
 
-.PHONY: demo test bench bench-patterns bench-workers bench-cli bench-topics bench-buses fuzz checkver
+.PHONY: demo test bench bench-patterns bench-workers bench-cli bench-topics bench-buses bench-sfn fuzz checkver
 .DEFAULT_GOAL := all
 
 demo:
@@ -32,6 +32,9 @@ bench-cli:
 
 bench-topics:
 	bash test/bench/topics.sh
+
+bench-sfn:
+	bash test/bench/sfn.sh
 
 bench-buses:
 	bash test/bench/buses.sh

@@ -160,30 +160,48 @@ item_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls
 	outbox_restore_user(&sw);
 }
 
+/*
+ * A handler's decisions are noted and applied by run_handler after the
+ * handler's subtransaction: the item row is locked by the worker's top
+ * transaction, and changing it from a subtransaction would give the row a
+ * MultiXactId (lock + update by different xids), which every later scan
+ * of the due items would have to look up.
+ */
 void
 outbox_due_finish(OutboxDueItem *item)
 {
-	item_delete(item->item_id);
+	item->disposition = OUTBOX_DUE_FINISH;
 }
 
 void
 outbox_due_postpone(OutboxDueItem *item, TimestampTz due_at, int attempts, const char *error)
 {
-	item_postpone(item, due_at, attempts, error ? error : "");
+	item->disposition = OUTBOX_DUE_POSTPONE;
+	item->next_due = due_at;
+	item->next_attempts = attempts;
+	item->next_error = pstrdup(error ? error : "");
 }
 
 /* Reuse a running item for later work of the same thing, with a new payload. */
 void
 outbox_due_reschedule(OutboxDueItem *item, TimestampTz due_at, void *payload)
 {
+	item->disposition = OUTBOX_DUE_RESCHEDULE;
+	item->next_due = due_at;
+	item->next_payload = payload;
+}
+
+static void
+item_reschedule(DueItem *it)
+{
 	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, JSONBOID};
 	Datum		vals[3];
 	static SPIPlanPtr plan = NULL;
 	OutboxUserSwitch sw;
 
-	vals[0] = Int64GetDatum(item->item_id);
-	vals[1] = TimestampTzGetDatum(due_at);
-	vals[2] = PointerGetDatum(payload);
+	vals[0] = Int64GetDatum(it->item_id);
+	vals[1] = TimestampTzGetDatum(it->next_due);
+	vals[2] = PointerGetDatum(it->next_payload);
 	outbox_become_owner(&sw);
 	SPI_connect();
 	if (plan == NULL)
@@ -193,7 +211,9 @@ outbox_due_reschedule(OutboxDueItem *item, TimestampTz due_at, void *payload)
 		elog(ERROR, "could not reschedule a due item");
 	SPI_finish();
 	outbox_restore_user(&sw);
-	worker_wake_at_commit();
+	/* due now: this worker's loop takes it next; later: the scheduler must know */
+	if (it->next_due > outbox_now())
+		worker_wake_at_commit();
 }
 
 static void
@@ -268,7 +288,7 @@ run_invocation(DueItem *it)
 		!take_concurrency_slot(it->function, cfg.reserved_concurrency))
 	{
 		/* throttled: try again shortly, without counting an attempt */
-		item_postpone(it, now + THROTTLE_DELAY_MS * 1000, attempts, "throttled (reserved concurrency)");
+		outbox_due_postpone(it, now + THROTTLE_DELAY_MS * 1000, attempts, "throttled (reserved concurrency)");
 		return;
 	}
 
@@ -287,7 +307,7 @@ run_invocation(DueItem *it)
 	if (r.ok)
 	{
 		worker_count(WORKER_COUNT_RUN);
-		item_delete(it->item_id);
+		outbox_due_finish(it);
 		if (cfg.on_success)
 			worker_send_destination(cfg.on_success,
 									worker_destination_record(it->function, it->request_id, "Success",
@@ -306,14 +326,14 @@ run_invocation(DueItem *it)
 		if (next < it->enqueued_at + (int64) cfg.maximum_event_age_seconds * USECS_PER_SEC)
 		{
 			worker_count(WORKER_COUNT_RETRIED);
-			item_postpone(it, next, attempts, r.message);
+			outbox_due_postpone(it, next, attempts, r.message);
 			return;
 		}
 		expired = true;
 	}
 
 	/* finished without success */
-	item_delete(it->item_id);
+	outbox_due_finish(it);
 	if (expired && !r.message)
 	{
 		r.sqlerrcode = ERRCODE_QUERY_CANCELED;
@@ -354,6 +374,7 @@ run_handler(DueItem *it)
 		item_postpone(it, outbox_now() + USECS_PER_HOUR, it->attempts, "no handler for this kind");
 		return;
 	}
+	it->disposition = OUTBOX_DUE_KEEP;
 	worker_subxact_begin(&sx);
 	PG_TRY();
 	{
@@ -368,8 +389,25 @@ run_handler(DueItem *it)
 		worker_count(WORKER_COUNT_FAILED);
 		item_postpone(it, outbox_now() + Min(delay, USECS_PER_HOUR), it->attempts + 1, edata->message);
 		FreeErrorData(edata);
+		return;
 	}
 	PG_END_TRY();
+
+	/* in the worker's own transaction, which holds the item's row lock */
+	switch (it->disposition)
+	{
+		case OUTBOX_DUE_FINISH:
+			item_delete(it->item_id);
+			break;
+		case OUTBOX_DUE_POSTPONE:
+			item_postpone(it, it->next_due, it->next_attempts, it->next_error);
+			break;
+		case OUTBOX_DUE_RESCHEDULE:
+			item_reschedule(it);
+			break;
+		default:
+			break;
+	}
 }
 
 void

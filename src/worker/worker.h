@@ -78,7 +78,18 @@ typedef struct OutboxDueItem
 	char	   *request_id;
 	int			attempts;
 	TimestampTz enqueued_at;
+	/* what the handler decided, applied after its subtransaction (see due.c) */
+	int			disposition;	/* OUTBOX_DUE_KEEP, _FINISH, _POSTPONE, _RESCHEDULE */
+	TimestampTz next_due;
+	int			next_attempts;
+	char	   *next_error;
+	void	   *next_payload;
 } OutboxDueItem;
+
+#define OUTBOX_DUE_KEEP			0
+#define OUTBOX_DUE_FINISH		1
+#define OUTBOX_DUE_POSTPONE		2
+#define OUTBOX_DUE_RESCHEDULE	3
 
 typedef void (*OutboxDueHandler) (OutboxDueItem *item);
 
