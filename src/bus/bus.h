@@ -57,7 +57,8 @@ typedef enum TargetKind
 	TARGET_QUEUE,
 	TARGET_TOPIC,
 	TARGET_FUNCTION,
-	TARGET_BUS
+	TARGET_BUS,
+	TARGET_STATE_MACHINE
 } TargetKind;
 
 typedef enum InputKind

@@ -46,6 +46,7 @@
 #include "core/jsonb_util.h"
 #include "core/security.h"
 #include "bus/bus.h"
+#include "sfn/sfn.h"
 #include "queue/queue.h"
 #include "topic/topic.h"
 #include "worker/worker.h"
@@ -156,6 +157,9 @@ deliver(BusInfo *b, RuleInfo *r, TargetInfo *t, BusEvent *e)
 		case TARGET_BUS:
 			if (OidIsValid(r->owner_oid))
 				schedule_async(r, t, e, b->name, input);
+			break;
+		case TARGET_STATE_MACHINE:
+			sfn_start_as(t->endpoint, input, r->owner_oid, &ok, &error);
 			break;
 	}
 	if (!ok)

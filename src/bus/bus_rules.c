@@ -34,6 +34,7 @@
 #include "core/jsonb_util.h"
 #include "core/security.h"
 #include "bus/bus.h"
+#include "sfn/sfn.h"
 #include "queue/queue.h"
 #include "topic/topic.h"
 #include "worker/worker.h"
@@ -365,14 +366,20 @@ resolve_arn(TargetInfo *t, const char *path, bool check)
 			bus_check_rights(target, BUS_PRIV_PUT, "put_targets");
 		}
 	}
-	else if (strncmp(arn, "arn:aws:states:", 15) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("invalid \"%s.Arn\": state machine targets are not supported yet", path)));
+	else if (strncmp(arn, "arn:aws:states:", 15) == 0 && strstr(arn, ":stateMachine:"))
+	{
+		t->kind = TARGET_STATE_MACHINE;
+		t->endpoint = pstrdup(sfn_machine_name(arn));
+		if (check && !sfn_machine_has_right(t->endpoint, outbox_current_caller, "start"))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("invalid \"%s.Arn\": state machine \"%s\" does not exist or you may not start it",
+							path, t->endpoint)));
+	}
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid \"%s.Arn\": \"%s\" is not a queue, topic, function or event bus ARN", path, arn)));
+				 errmsg("invalid \"%s.Arn\": \"%s\" is not a queue, topic, function, event bus or state machine ARN", path, arn)));
 }
 
 /*

@@ -48,6 +48,9 @@ extern void sfn_check_name(const char *name, const char *what);
 extern bool sfn_machine_has_right(const char *machine, Oid role, const char *privilege);
 extern void sfn_check_read_right(const char *machine);
 
+/* sfn_exec_api.c: for other rooms */
+extern void sfn_start_as(const char *machine, const char *input, Oid role, bool *ok, char **error);
+
 /* sfn_choice.c */
 extern bool sfn_choice_matches(JsonbContainer *rule, Jsonb *input, Jsonb *context);
 

@@ -34,6 +34,7 @@
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -49,9 +50,18 @@
 #define REDRIVE_DAYS	14
 #define REDRIVE_MAX		1000
 
+int			sfn_execution_retention_days = 90;
+
 void
 outbox_sfn_init(void)
 {
+	DefineCustomIntVariable("pg_outbox.execution_retention_days",
+							"Days a closed state machine execution and its history are kept.",
+							"AWS keeps closed executions 90 days; their names can be reused after that.",
+							&sfn_execution_retention_days,
+							90, 1, 36500,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
 	sfn_store_init();
 }
 
@@ -631,4 +641,31 @@ outbox_send_task_heartbeat(PG_FUNCTION_ARGS)
 	(void) sfn_store_complete_token(token, NULL, NULL, NULL, true, false);
 	outbox_call_end(&call);
 	PG_RETURN_VOID();
+}
+
+/*
+ * Start an execution for another room (an event bus target), as role, in
+ * the caller's transaction.  What the role or the input gets wrong is
+ * returned in *error (the caller dead-letters it), never raised.
+ */
+void
+sfn_start_as(const char *machine_ref, const char *input_text, Oid role, bool *ok, char **error)
+{
+	const char *machine = sfn_machine_name(machine_ref);
+	Jsonb	   *input = outbox_jsonb_parse_or_null(input_text, strlen(input_text));
+	bool		created;
+
+	*ok = false;
+	if (input == NULL)
+		*error = pstrdup("the input for a state machine must be JSON");
+	else if (VARSIZE(input) - VARHDRSZ > SFN_PAYLOAD_MAX)
+		*error = psprintf("the input is larger than the maximum of %d bytes", SFN_PAYLOAD_MAX);
+	else if (!OidIsValid(role) || !sfn_machine_has_right(machine, role, "start"))
+		*error = psprintf("role \"%s\" may not start executions of state machine \"%s\" (or it does not exist)",
+						  OidIsValid(role) ? GetUserNameFromId(role, false) : "(dropped)", machine);
+	else
+	{
+		(void) sfn_store_start(machine, input, NULL, role, NULL, &created);
+		*ok = true;
+	}
 }

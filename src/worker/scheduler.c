@@ -215,9 +215,9 @@ look_for_work(bool *work, TimestampTz *next_due, bool maintenance, bool *mainten
 
 				*maintenance_did = !isnull && DatumGetInt64(d) > 0;
 			}
-			if (SPI_execute("SELECT outbox.run_topic_maintenance(), outbox.run_bus_maintenance()",
-							false, 0) != SPI_OK_SELECT)
-				elog(ERROR, "topic and bus maintenance failed");
+			if (SPI_execute("SELECT outbox.run_topic_maintenance(), outbox.run_bus_maintenance(),"
+							" outbox.run_sfn_maintenance()", false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "topic, bus and state machine maintenance failed");
 			check_xmin_horizon();
 			check_queue_tables();
 		}
