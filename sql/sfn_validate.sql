@@ -46,14 +46,18 @@ SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "
 SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"}}}');
 SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Sleep", "End": true}}}');
 SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"End": true}}}');
-SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Resource": "x", "Colour": 1}}}');
+SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Resource": "function:x", "Colour": 1}}}');
 SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Succeed", "Next": "A"}}}');
 SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "End": true}}}');
-SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true, "TimeoutSeconds": 10, "HeartbeatSeconds": 10}}}');
-SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true, "TimeoutSeconds": 0, "TimeoutSecondsPath": "$.t"}}}');
-SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+-- resources we cannot run, and Distributed Map, are refused at creation
+SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "End": true}}}');
+SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.sync", "End": true}}}');
+SELECT * FROM pg_temp.v('{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}');
+SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "function:r", "End": true, "TimeoutSeconds": 10, "HeartbeatSeconds": 10}}}');
+SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "function:r", "End": true, "TimeoutSeconds": 0, "TimeoutSecondsPath": "$.t"}}}');
+SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "function:r", "End": true,
   "Retry": [{"ErrorEquals": ["States.ALL", "X"]}, {"ErrorEquals": []}, {"ErrorEquals": ["Y"], "IntervalSeconds": 0, "MaxAttempts": -1, "BackoffRate": 0.5, "JitterStrategy": "SOME"}]}}}');
-SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "function:r", "End": true,
   "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "B"}, {"ErrorEquals": ["X"]}]}, "B": {"Type": "Succeed"}}}');
 SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Retry": []}}}');
 SELECT * FROM pg_temp.v('{"StartAt": "A", "States": {"A": {"Type": "Wait", "End": true}}}');

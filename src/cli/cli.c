@@ -31,8 +31,8 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-			"pg_outbox: queues, topics and event buses of a PostgreSQL database with the\n"
-			"pg_outbox extension, from the shell\n"
+			"pg_outbox: queues, topics, event buses and state machines of a PostgreSQL\n"
+			"database with the pg_outbox extension, from the shell\n"
 			"\n"
 			"Usage:\n"
 			"  pg_outbox [CONNECTION] [--json] COMMAND [ARGS]\n"
@@ -48,6 +48,8 @@ usage(FILE *out)
 			"  put-events [BUS]        put events read as JSON lines from stdin\n"
 			"  tail TOPIC | --bus BUS  print what a topic or bus carries, live, until stopped\n"
 			"  stats                   a live view of queues, topics, buses, workers and due work\n"
+			"  sfn COMMAND             state machines: deploy, start, describe, history, list,\n"
+			"                          stop, watch, graph (see pg_outbox sfn --help)\n"
 			"\n"
 			"Run \"pg_outbox COMMAND --help\" for a command's options.\n"
 			"\n"
@@ -309,6 +311,8 @@ main(int argc, char **argv)
 		rc = cmd_tail(argc, argv);
 	else if (strcmp(cmd, "stats") == 0)
 		rc = cmd_stats(argc, argv);
+	else if (strcmp(cmd, "sfn") == 0)
+		rc = cmd_sfn(argc, argv);
 	else
 		cli_usage_error("unknown command \"%s\" (see pg_outbox --help)", cmd);
 	return rc;

@@ -75,4 +75,7 @@ extern int	cmd_stats(int argc, char **argv);
 /* consume.c */
 extern int	cmd_consume(int argc, char **argv);
 
+/* sfn.c */
+extern int	cmd_sfn(int argc, char **argv);
+
 #endif							/* OUTBOX_CLI_H */

@@ -5,27 +5,24 @@
  *	  it: Graphviz DOT or a Mermaid flowchart, optionally colored by each
  *	  state's status in an execution.  outbox.render_state_machine_graph.
  *
- * Two passes.  The first walks the definition scope by scope (the top
- * level, each Parallel branch, each Map item processor), StartAt first and
- * then breadth-first along the transitions, so the picture reads in the
- * order the flow runs and the same definition always gives byte-identical
- * text.  It numbers the states (s0, s1, ...) and the scopes, and records
- * every transition as an edge: Next; End and Succeed to the scope's End;
- * each Choice rule (labelled with a short text of the rule) and Default;
- * each Catch (dashed, labelled with its ErrorEquals).  Fail has none.
+ * Two passes.  The first walks each scope (the top level, each Parallel
+ * branch, each Map item processor) from StartAt, breadth-first along the
+ * transitions, so the picture reads in the order the flow runs and a
+ * definition always gives byte-identical text.  It numbers states (s0,
+ * s1, ...) and scopes and records each transition as an edge: Next; End and
+ * Succeed to the scope's End; each Choice rule (labelled with a short text
+ * of the rule) and Default; each Catch (dashed, labelled with ErrorEquals).
  *
- * The second pass prints the nodes nested in their clusters, then every
- * edge at the top level: Mermaid wants a subgraph declared before an edge
- * names it.  Node ids are always generated, so a state name can hold
- * anything; names appear only in quoted labels, escaped for the format
- * (DOT: \" and \\; Mermaid: entity codes such as #quot;).
+ * The second prints the nodes nested in their clusters, then every edge at
+ * the top level (Mermaid wants a subgraph declared before an edge names
+ * it).  Ids are generated, so names appear only in quoted labels, escaped
+ * for the format: DOT \" and \\, Mermaid entity codes such as #quot;.
  *
- * A Parallel or Map state is a cluster holding one cluster per branch (or
- * its processor), each with its own Start and End.  Mermaid draws edges to
- * and from a subgraph directly.  DOT cannot: with compound=true an edge
- * runs to its first branch's Start (lhead) or from its first branch's End
- * (ltail), clipped at the cluster's border, and invisible edges keep the
- * other branches between the same neighbours.
+ * A Parallel or Map state is a cluster holding a cluster per branch (or its
+ * processor), each with a Start and an End.  Mermaid draws edges to and from
+ * a subgraph; DOT (compound=true) runs them to the first branch's Start
+ * (lhead) or from its End (ltail), clipped at the state's border, with
+ * invisible edges to keep the other branches between the same neighbours.
  *
  * Copyright (c) 2026, The pg_outbox developers
  *
@@ -52,7 +49,7 @@
 /* How a status is drawn; legend NULL for an alias drawn like another */
 typedef struct StatusStyle
 {
-	const char *status;			/* as given in state_status */
+	const char *status;			/* as given in state_status, any case */
 	const char *name;			/* Mermaid class, legend node id */
 	const char *fill;
 	const char *line;
@@ -74,7 +71,8 @@ typedef enum NodeShape
 	SHAPE_BOX, SHAPE_START, SHAPE_END, SHAPE_CHOICE, SHAPE_FAIL
 } NodeShape;
 
-static const char *const dot_shape[] = {"", ", shape=circle", ", shape=doublecircle", ", shape=diamond", ", shape=octagon"};
+static const char *const dot_shape[] = {"", ", shape=circle", ", shape=doublecircle", ", shape=diamond",
+", shape=octagon"};
 static const char *const mermaid_open[] = {"(", "((", "(((", "{", "{{"};
 static const char *const mermaid_close[] = {")", "))", ")))", "}", "}}"};
 
@@ -92,7 +90,6 @@ typedef struct GraphState
 	const char *type;
 	const char *detail;			/* the label's second line */
 	const StatusStyle *status;	/* NULL: drawn plain */
-	GraphScope *scope;			/* the scope it is in */
 	List	   *inner;			/* of GraphScope *: branches, or the Map's processor */
 } GraphState;
 
@@ -120,15 +117,25 @@ static GraphScope *build_scope(Graph *g, JsonbContainer *def, const char *title)
 
 /* ---- reading the definition ---- */
 
-static JsonbContainer *
-container_field(JsonbContainer *c, const char *key, bool object)
+/* The objects of an array field, or an object field as a list of one */
+static List *
+objects_of(JsonbContainer *c, const char *key)
 {
 	JsonbValue *v = outbox_jsonb_get(c, key);
+	List	   *result = NIL;
 
-	if (v == NULL || v->type != jbvBinary ||
-		(object ? !JsonContainerIsObject(v->val.binary.data) : !JsonContainerIsArray(v->val.binary.data)))
-		return NULL;
-	return v->val.binary.data;
+	if (v == NULL || v->type != jbvBinary)
+		return NIL;
+	if (JsonContainerIsObject(v->val.binary.data))
+		return list_make1(v->val.binary.data);
+	for (uint32 i = 0; i < JsonContainerSize(v->val.binary.data); i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(v->val.binary.data, i);
+
+		if (e->type == jbvBinary && JsonContainerIsObject(e->val.binary.data))
+			result = lappend(result, e->val.binary.data);
+	}
+	return result;
 }
 
 static GraphState *
@@ -137,12 +144,8 @@ find_state(List *states, const char *name)
 	ListCell   *lc;
 
 	foreach(lc, states)
-	{
-		GraphState *s = lfirst(lc);
-
-		if (strcmp(s->name, name) == 0)
-			return s;
-	}
+		if (strcmp(((GraphState *) lfirst(lc))->name, name) == 0)
+			return lfirst(lc);
 	return NULL;
 }
 
@@ -165,23 +168,19 @@ rule_text(StringInfo buf, JsonbContainer *rule)
 	char	   *variable = outbox_jsonb_get_string(rule, "Variable");
 	JsonbValue	v;
 	char	   *key;
+	ListCell   *lc;
 
 	while (buf->len <= 4 * GRAPH_LABEL_MAX && outbox_jsonb_next_pair(&it, &key, &v))
 	{
 		if (strcmp(key, "And") == 0 || strcmp(key, "Or") == 0 || strcmp(key, "Not") == 0)
 		{
-			bool		list = v.type == jbvBinary && JsonContainerIsArray(v.val.binary.data);
-			uint32		n = list ? JsonContainerSize(v.val.binary.data) : 1;
+			List	   *rules = objects_of(rule, key);
 
 			appendStringInfo(buf, "%s(", key);
-			for (uint32 i = 0; i < n; i++)
+			foreach(lc, rules)
 			{
-				JsonbValue *r = list ? getIthJsonbValueFromContainer(v.val.binary.data, i) : &v;
-
-				if (i > 0)
-					appendStringInfoString(buf, ", ");
-				if (r->type == jbvBinary && JsonContainerIsObject(r->val.binary.data))
-					rule_text(buf, r->val.binary.data);
+				appendStringInfoString(buf, foreach_current_index(lc) > 0 ? ", " : "");
+				rule_text(buf, lfirst(lc));
 			}
 			appendStringInfoChar(buf, ')');
 		}
@@ -189,14 +188,11 @@ rule_text(StringInfo buf, JsonbContainer *rule)
 		{
 			char	   *value = outbox_jsonb_scalar_cstring(&v);
 			size_t		len = strlen(key);
+			bool		path = len > 4 && strcmp(key + len - 4, "Path") == 0;
 
 			appendStringInfo(buf, "%s %s ", variable ? variable : "?", key);
-			if (value == NULL)
-				appendStringInfoString(buf, v.type == jbvNull ? "null" : "...");
-			else if (v.type == jbvString && !(len > 4 && strcmp(key + len - 4, "Path") == 0))
-				appendStringInfo(buf, "\"%s\"", value);
-			else
-				appendStringInfoString(buf, value);
+			appendStringInfo(buf, v.type == jbvString && !path ? "\"%s\"" : "%s",
+							 value ? value : v.type == jbvNull ? "null" : "...");
 		}
 	}
 }
@@ -228,7 +224,7 @@ status_of(Graph *g, const char *name)
 	return NULL;				/* a status we do not know: drawn plain */
 }
 
-/* A transition of "from"; its target joins the breadth-first queue. */
+/* A transition; its target joins the breadth-first queue. */
 static void
 add_edge(Graph *g, GraphScope *scope, GraphState *from, char *to, const char *label, bool dashed,
 		 List **queue)
@@ -252,8 +248,8 @@ build_state(Graph *g, GraphScope *scope, const char *name, JsonbContainer *def, 
 	char	   *next = outbox_jsonb_get_string(def, "Next");
 	char	   *resource = outbox_jsonb_get_string(def, "Resource");
 	JsonbValue *end = outbox_jsonb_get(def, "End");
-	JsonbContainer *list;
-	JsonbContainer *proc;
+	List	   *procs;
+	ListCell   *lc;
 
 	s->name = pstrdup(name);
 	s->no = g->nstates++;
@@ -263,67 +259,48 @@ build_state(Graph *g, GraphScope *scope, const char *name, JsonbContainer *def, 
 	s->detail = strcmp(s->type, "Task") == 0 && resource ?
 		psprintf("Task: %s", clip(resource_short(resource))) : s->type;
 	s->status = status_of(g, name);
-	s->scope = scope;
 	scope->states = lappend(scope->states, s);
 
 	if (next)
 		add_edge(g, scope, s, next, NULL, false, queue);
 	else if ((end && end->type == jbvBool && end->val.boolean) || strcmp(s->type, "Succeed") == 0)
 		add_edge(g, scope, s, NULL, NULL, false, queue);
-	if ((list = container_field(def, "Choices", false)) != NULL)
+	foreach(lc, objects_of(def, "Choices"))
 	{
-		for (uint32 i = 0; i < JsonContainerSize(list); i++)
-		{
-			JsonbValue *r = getIthJsonbValueFromContainer(list, i);
-			StringInfoData text;
+		StringInfoData text;
 
-			if (r->type != jbvBinary || !JsonContainerIsObject(r->val.binary.data) ||
-				(next = outbox_jsonb_get_string(r->val.binary.data, "Next")) == NULL)
-				continue;
-			initStringInfo(&text);
-			rule_text(&text, r->val.binary.data);
-			add_edge(g, scope, s, next, text.data, false, queue);
-		}
+		if ((next = outbox_jsonb_get_string(lfirst(lc), "Next")) == NULL)
+			continue;
+		initStringInfo(&text);
+		rule_text(&text, lfirst(lc));
+		add_edge(g, scope, s, next, text.data, false, queue);
 	}
 	if ((next = outbox_jsonb_get_string(def, "Default")) != NULL)
 		add_edge(g, scope, s, next, "Default", false, queue);
-	if ((list = container_field(def, "Catch", false)) != NULL)
+	foreach(lc, objects_of(def, "Catch"))
 	{
-		for (uint32 i = 0; i < JsonContainerSize(list); i++)
+		JsonbValue *ev = outbox_jsonb_get(lfirst(lc), "ErrorEquals");
+		JsonbContainer *errors = ev && ev->type == jbvBinary ? ev->val.binary.data : NULL;
+		StringInfoData text;
+
+		if ((next = outbox_jsonb_get_string(lfirst(lc), "Next")) == NULL)
+			continue;
+		initStringInfo(&text);
+		for (uint32 i = 0; errors && i < JsonContainerSize(errors); i++)
 		{
-			JsonbValue *c = getIthJsonbValueFromContainer(list, i);
-			JsonbContainer *errors;
-			StringInfoData text;
+			char	   *error = outbox_jsonb_scalar_cstring(getIthJsonbValueFromContainer(errors, i));
 
-			if (c->type != jbvBinary || !JsonContainerIsObject(c->val.binary.data) ||
-				(next = outbox_jsonb_get_string(c->val.binary.data, "Next")) == NULL)
-				continue;
-			initStringInfo(&text);
-			errors = container_field(c->val.binary.data, "ErrorEquals", false);
-			for (uint32 j = 0; errors && j < JsonContainerSize(errors); j++)
-			{
-				char	   *error = outbox_jsonb_scalar_cstring(getIthJsonbValueFromContainer(errors, j));
-
-				appendStringInfo(&text, "%s%s", j > 0 ? ", " : "", error ? error : "?");
-			}
-			add_edge(g, scope, s, next, text.data, true, queue);
+			appendStringInfo(&text, "%s%s", i > 0 ? ", " : "", error ? error : "?");
 		}
+		add_edge(g, scope, s, next, text.data, true, queue);
 	}
 
 	/* a Parallel's branches or a Map's processor, numbered as met */
-	if ((list = container_field(def, "Branches", false)) != NULL)
-	{
-		for (uint32 i = 0; i < JsonContainerSize(list); i++)
-		{
-			JsonbValue *b = getIthJsonbValueFromContainer(list, i);
-
-			if (b->type == jbvBinary && JsonContainerIsObject(b->val.binary.data))
-				s->inner = lappend(s->inner, build_scope(g, b->val.binary.data, psprintf("Branch %u", i + 1)));
-		}
-	}
-	else if ((proc = container_field(def, "ItemProcessor", true)) != NULL ||
-			 (proc = container_field(def, "Iterator", true)) != NULL)
-		s->inner = list_make1(build_scope(g, proc, "Item processor"));
+	foreach(lc, objects_of(def, "Branches"))
+		s->inner = lappend(s->inner,
+						   build_scope(g, lfirst(lc), psprintf("Branch %d", foreach_current_index(lc) + 1)));
+	if ((procs = objects_of(def, "ItemProcessor")) != NIL || (procs = objects_of(def, "Iterator")) != NIL)
+		s->inner = list_make1(build_scope(g, linitial(procs), "Item processor"));
 }
 
 /* The states of a scope, StartAt first then breadth-first. */
@@ -331,45 +308,25 @@ static GraphScope *
 build_scope(Graph *g, JsonbContainer *def, const char *title)
 {
 	GraphScope *scope = palloc0(sizeof(GraphScope));
-	JsonbContainer *states = container_field(def, "States", true);
+	List	   *states = objects_of(def, "States");
 	char	   *start = outbox_jsonb_get_string(def, "StartAt");
-	List	   *queue = start ? list_make1(start) : NIL;
-	JsonbIterator *it;
-	JsonbValue	v;
-	char	   *key;
+	List	   *queue = NIL;
 
 	scope->no = g->nscopes++;
 	scope->title = title;
-	if (states == NULL)
-		return scope;
-	if (start)
-		add_edge(g, scope, NULL, start, NULL, false, NULL);
-	it = JsonbIteratorInit(states);
-	for (;;)
+	if (start && states)
+		add_edge(g, scope, NULL, start, NULL, false, &queue);
+	while (queue != NIL)
 	{
-		while (queue != NIL)
-		{
-			char	   *name = linitial(queue);
-			JsonbValue *sv;
+		char	   *name = linitial(queue);
+		JsonbValue *sv = outbox_jsonb_get(linitial(states), name);
 
-			queue = list_delete_first(queue);
-			if (find_state(scope->states, name) == NULL &&
-				(sv = outbox_jsonb_get(states, name)) != NULL &&
-				sv->type == jbvBinary && JsonContainerIsObject(sv->val.binary.data))
-				build_state(g, scope, name, sv->val.binary.data, &queue);
-		}
-		/* then any state StartAt does not reach (a valid definition has none) */
-		while (outbox_jsonb_next_pair(&it, &key, &v))
-		{
-			if (find_state(scope->states, key) == NULL)
-			{
-				queue = list_make1(key);
-				break;
-			}
-		}
-		if (queue == NIL)
-			return scope;
+		queue = list_delete_first(queue);
+		if (sv && sv->type == jbvBinary && JsonContainerIsObject(sv->val.binary.data) &&
+			find_state(scope->states, name) == NULL)
+			build_state(g, scope, name, sv->val.binary.data, &queue);
 	}
+	return scope;
 }
 
 /* ---- printing ---- */
@@ -383,11 +340,7 @@ append_escaped(Graph *g, const char *s)
 		if (*p < 0x20)
 			appendStringInfoChar(&g->out, ' ');
 		else if (g->dot)
-		{
-			if (*p == '"' || *p == '\\')
-				appendStringInfoChar(&g->out, '\\');
-			appendStringInfoChar(&g->out, *p);
-		}
+			appendStringInfo(&g->out, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
 		else if (*p == '"')
 			appendStringInfoString(&g->out, "#quot;");
 		else if (*p == '#' || *p == '<' || *p == '>' || *p == '&' || *p == '`')
@@ -414,8 +367,7 @@ static void
 print_node(Graph *g, int depth, const char *id, const char *line1, const char *line2,
 		   NodeShape shape, const StatusStyle *st)
 {
-	appendStringInfoSpaces(&g->out, 2 * depth);
-	appendStringInfo(&g->out, "%s%s", id, g->dot ? " [label=" : mermaid_open[shape]);
+	appendStringInfo(&g->out, "%*s%s%s", 2 * depth, "", id, g->dot ? " [label=" : mermaid_open[shape]);
 	append_label(g, line1, line2);
 	if (!g->dot)
 	{
@@ -430,29 +382,27 @@ print_node(Graph *g, int depth, const char *id, const char *line1, const char *l
 	appendStringInfoString(&g->out, "];\n");
 }
 
+/* A Parallel/Map state (line2 its type), a branch or the legend (line2 NULL) */
 static void
 open_cluster(Graph *g, int depth, const char *id, const char *line1, const char *line2,
 			 const StatusStyle *st)
 {
-	appendStringInfoSpaces(&g->out, 2 * depth);
 	if (!g->dot)
 	{
-		appendStringInfo(&g->out, "subgraph %s [", id);
+		appendStringInfo(&g->out, "%*ssubgraph %s [", 2 * depth, "", id);
 		append_label(g, line1, line2);
 		appendStringInfoString(&g->out, "]\n");
 		if (st)
 			appendStringInfo(&g->tail, "  class %s %s\n", id, st->name);
 		return;
 	}
-	appendStringInfo(&g->out, "subgraph cluster_%s {\n", id);
-	appendStringInfoSpaces(&g->out, 2 * depth + 2);
-	appendStringInfoString(&g->out, "label=");
+	appendStringInfo(&g->out, "%*ssubgraph cluster_%s {\n%*slabel=", 2 * depth, "", id, 2 * depth + 2, "");
 	append_label(g, line1, line2);
-	appendStringInfoString(&g->out, ";\n");
-	appendStringInfoSpaces(&g->out, 2 * depth + 2);
+	appendStringInfo(&g->out, ";\n%*s", 2 * depth + 2, "");
 	if (st)
-		appendStringInfo(&g->out, "style=\"rounded,filled\"; fillcolor=\"%s\"; color=\"%s\";\n", st->fill, st->line);
-	else if (line2 == NULL)		/* a branch: white inside a colored state */
+		appendStringInfo(&g->out, "style=\"rounded,filled\"; fillcolor=\"%s\"; color=\"%s\";\n",
+						 st->fill, st->line);
+	else if (line2 == NULL)		/* white inside a colored state */
 		appendStringInfoString(&g->out, "style=\"dashed,filled\"; fillcolor=\"white\";\n");
 	else
 		appendStringInfoString(&g->out, "style=\"rounded\";\n");
@@ -461,14 +411,14 @@ open_cluster(Graph *g, int depth, const char *id, const char *line1, const char 
 static void
 close_cluster(Graph *g, int depth)
 {
-	appendStringInfoSpaces(&g->out, 2 * depth);
-	appendStringInfoString(&g->out, g->dot ? "}\n" : "end\n");
+	appendStringInfo(&g->out, "%*s%s\n", 2 * depth, "", g->dot ? "}" : "end");
 }
 
 static void
 print_scope(Graph *g, GraphScope *scope, int depth)
 {
 	ListCell   *lc;
+	ListCell   *ic;
 
 	if (scope->title)
 		open_cluster(g, depth++, psprintf("scope%d", scope->no), scope->title, NULL, NULL);
@@ -477,7 +427,6 @@ print_scope(Graph *g, GraphScope *scope, int depth)
 	{
 		GraphState *s = lfirst(lc);
 		char	   *id = psprintf("s%d", s->no);
-		ListCell   *ic;
 
 		if (s->inner == NIL)
 		{
@@ -540,15 +489,16 @@ print_edge(Graph *g, GraphEdge *e)
 		appendStringInfo(&g->out, "%sltail=cluster_s%d", sep, from->no), sep = ", ";
 	if (to && to->inner && to != from)
 		appendStringInfo(&g->out, "%slhead=cluster_s%d", sep, to->no), sep = ", ";
+	if (to && to == from && to->inner)	/* a cluster's Catch to itself: keep the ranks */
+		appendStringInfo(&g->out, "%sconstraint=false", sep), sep = ", ";
 	appendStringInfoString(&g->out, strcmp(sep, ", ") == 0 ? "];\n" : ";\n");
 	for_each_from(lc, from ? from->inner : NIL, 1)
 		appendStringInfo(&g->out, "  finish%d -> %s [style=invis];\n", ((GraphScope *) lfirst(lc))->no, to_id);
-	if (to)
-		for_each_from(lc, to->inner, 1)
-			appendStringInfo(&g->out, "  %s -> start%d [style=invis];\n", from_id, ((GraphScope *) lfirst(lc))->no);
+	for_each_from(lc, to ? to->inner : NIL, 1)
+		appendStringInfo(&g->out, "  %s -> start%d [style=invis];\n", from_id, ((GraphScope *) lfirst(lc))->no);
 }
 
-/* The statuses' colors, each once */
+/* Each status's colors, once */
 static void
 print_legend(Graph *g)
 {
@@ -585,7 +535,8 @@ sfn_graph_render(Jsonb *definition, const char *format, Jsonb *state_status)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid \"state_status\": expected an object"),
-					 errdetail("It maps state names to statuses: SUCCEEDED, FAILED, TIMED_OUT, CAUGHT, RUNNING, ABORTED or NOT_RUN.")));
+					 errdetail("It maps state names to statuses: SUCCEEDED, FAILED, TIMED_OUT, CAUGHT, "
+							   "RUNNING, ABORTED or NOT_RUN.")));
 		g.status = &state_status->root;
 	}
 	initStringInfo(&g.out);

@@ -206,10 +206,11 @@ task_failed(SfnTaskCall *call, const char *error, const char *cause)
 static SfnTaskOutcome
 call_function(SfnRun *run, SfnTaskCall *call, const char *name, Jsonb *payload, bool wrap)
 {
-	Oid			fn = InvalidOid;
+	volatile Oid fn = InvalidOid;
 	WorkerCallResult r;
 	MemoryContext cxt = CurrentMemoryContext;
-	bool		bad_name = false;
+	volatile bool bad_name = false;
+	int			timeout;
 
 	PG_TRY();
 	{
@@ -230,15 +231,24 @@ call_function(SfnRun *run, SfnTaskCall *call, const char *name, Jsonb *payload, 
 						   psprintf("role \"%s\" may not execute function %s",
 									GetUserNameFromId(run->owner, false), format_procedure(fn)));
 
+	/* TimeoutSeconds, or the function's own configured timeout */
+	timeout = call->timeout_seconds;
+	if (timeout <= 0)
+	{
+		WorkerFunctionConfig cfg;
+
+		worker_function_config(fn, &cfg);
+		timeout = cfg.timeout_seconds;
+	}
 	task_error_name[0] = '\0';
 	current_task_context = call->context;
-	worker_call_function(fn, run->owner, payload, call->timeout_seconds * 1000, &r);
+	worker_call_function(fn, run->owner, payload, timeout * 1000, &r);
 	current_task_context = NULL;
 	if (!r.ok)
 	{
 		if (r.sqlerrcode == ERRCODE_TASK_ERROR)
 			return task_failed(call, task_error_name, r.message);
-		if (r.sqlerrcode == ERRCODE_QUERY_CANCELED && call->timeout_seconds > 0)
+		if (r.sqlerrcode == ERRCODE_QUERY_CANCELED && timeout > 0)
 			return task_failed(call, "States.Timeout", r.message);
 		return task_failed(call, condition_name(r.sqlerrcode), r.message);
 	}

@@ -39,6 +39,7 @@
 #include "core/jsonb_util.h"
 #include "core/security.h"
 #include "sfn/sfn.h"
+#include "sfn/sfn_exec.h"
 
 typedef struct Validator
 {
@@ -676,6 +677,15 @@ check_state(Validator *v, ScopeState *st, JsonbContainer *s, const char *loc)
 
 		if (resource == NULL || *resource == '\0')
 			report(v, "SCHEMA_VALIDATION_FAILED", at(loc, "Resource"), "a Task state needs a Resource");
+		else
+		{
+			SfnTaskCall call;
+
+			memset(&call, 0, sizeof(call));
+			if (!sfn_task_describe(resource, &call))
+				report(v, "UNSUPPORTED_FEATURE", at(loc, "Resource"),
+					   "resource \"%s\" is not supported", resource);
+		}
 		check_timeouts(v, s, loc);
 		if (resource && strstr(resource, ".waitForTaskToken"))
 		{
@@ -811,6 +821,14 @@ check_scope(Validator *v, JsonbContainer *scope, const char *loc)
 	const char *sloc = at(loc, "States");
 
 	check_fields(v, scope, loc, *loc ? "a branch or processor" : "the state machine", scope_keys);
+	if (is_object(outbox_jsonb_get(scope, "ProcessorConfig")))
+	{
+		char	   *mode = string_of(outbox_jsonb_get(outbox_jsonb_get(scope, "ProcessorConfig")->val.binary.data, "Mode"));
+
+		if (mode && strcmp(mode, "INLINE") != 0)
+			report(v, "UNSUPPORTED_FEATURE", at(at(loc, "ProcessorConfig"), "Mode"),
+				   "only INLINE Map processors are supported");
+	}
 	if (start == NULL)
 		report(v, "SCHEMA_VALIDATION_FAILED", at(loc, "StartAt"), "StartAt must name the first state");
 	if (!is_object(states) || JsonContainerSize(states->val.binary.data) == 0)
