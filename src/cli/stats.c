@@ -47,6 +47,8 @@ static const char *const topic_cols[] = {"topic", "subscriptions", "type"};
 static const char *const bus_cols[] = {"event_bus", "rules"};
 static const char *const worker_cols[] = {"worker", "pid", "state", "since", "doing", "run", "failed", "retried"};
 static const char *const due_cols[] = {"kind", "due_now", "scheduled", "oldest_due"};
+static const char *const execution_cols[] = {"state_machine", "running", "succeeded_1h", "failed_1h", "timed_out_1h",
+"aborted_1h"};
 
 static const Section sections[] = {
 	{"Queues", "queues",
@@ -62,6 +64,10 @@ static const Section sections[] = {
 	{"Event buses", "event_buses",
 		"SELECT name, rules::text FROM outbox.list_event_buses() ORDER BY rules DESC, name LIMIT 10",
 	2, bus_cols},
+	{"Executions", "executions",
+		"SELECT state_machine, running::text, succeeded_last_hour::text, failed_last_hour::text,"
+		" timed_out_last_hour::text, aborted_last_hour::text FROM outbox.execution_counts() LIMIT 10",
+	6, execution_cols},
 	{"Workers", "workers",
 		"SELECT worker_type, pid::text, state, coalesce(to_char(now() - state_since, 'HH24:MI:SS'), ''),"
 		" coalesce(current_item, ''), coalesce(items_run::text, ''), coalesce(items_failed::text, ''),"

@@ -259,3 +259,10 @@ $$;
 REVOKE ALL ON FUNCTION outbox.run_sfn_maintenance() FROM PUBLIC;
 COMMENT ON FUNCTION outbox.run_sfn_maintenance() IS
   'Forget executions closed longer than pg_outbox.execution_retention_days ago, and definitions no execution runs any more (the workers run it with queue maintenance)';
+
+CREATE FUNCTION outbox.execution_counts(OUT state_machine text, OUT running bigint, OUT succeeded_last_hour bigint,
+        OUT failed_last_hour bigint, OUT timed_out_last_hour bigint, OUT aborted_last_hour bigint,
+        OUT last_start timestamptz)
+    RETURNS SETOF record AS 'MODULE_PATHNAME', 'outbox_execution_counts' LANGUAGE C STABLE;
+COMMENT ON FUNCTION outbox.execution_counts() IS
+  'Executions of the machines you may read: running now, and ended in the last hour by status';

@@ -669,3 +669,38 @@ sfn_start_as(const char *machine_ref, const char *input_text, Oid role, bool *ok
 		*ok = true;
 	}
 }
+
+/* Executions per machine the caller may read: running, and closed in the last hour by status. */
+PG_FUNCTION_INFO_V1(outbox_execution_counts);
+Datum
+outbox_execution_counts(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	OutboxCall	call;
+
+	InitMaterializedSRF(fcinfo, 0);
+	outbox_call_begin(&call);
+	if (SPI_execute("SELECT m.name, count(*) FILTER (WHERE e.status = 'RUNNING'),"
+					" count(*) FILTER (WHERE e.status = 'SUCCEEDED' AND e.stop_date > outbox.clock_now() - interval '1 hour'),"
+					" count(*) FILTER (WHERE e.status = 'FAILED' AND e.stop_date > outbox.clock_now() - interval '1 hour'),"
+					" count(*) FILTER (WHERE e.status = 'TIMED_OUT' AND e.stop_date > outbox.clock_now() - interval '1 hour'),"
+					" count(*) FILTER (WHERE e.status = 'ABORTED' AND e.stop_date > outbox.clock_now() - interval '1 hour'),"
+					" max(e.start_date)"
+					" FROM outbox.state_machine m LEFT JOIN outbox.execution e ON e.state_machine = m.name"
+					" GROUP BY m.name ORDER BY 2 DESC, 1", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count executions");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		row[7];
+		bool		nulls[7];
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (!sfn_machine_has_right(name, outbox_current_caller, "read"))
+			continue;
+		for (int c = 0; c < 7; c++)
+			row[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+	}
+	outbox_call_end(&call);
+	return (Datum) 0;
+}
