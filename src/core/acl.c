@@ -95,6 +95,11 @@ outbox_acl_deny(const OutboxAclKind *kind, const char *object_name, int privileg
 				const char *action, Oid role)
 {
 	const char *who = GetUserNameFromId(role, false);
+	char	   *grant = psprintf("grant_%s", kind->object);
+
+	for (char *p = grant; *p; p++)
+		if (*p == ' ')
+			*p = '_';			/* "state machine": grant_state_machine */
 
 	if (privilege == 0)
 		ereport(ERROR,
@@ -102,15 +107,15 @@ outbox_acl_deny(const OutboxAclKind *kind, const char *object_name, int privileg
 				 errmsg("permission denied for %s \"%s\"", kind->object, object_name),
 				 errdetail("%s needs a privilege on the %s, any of %s; role \"%s\" has none.",
 						   action, kind->object, privilege_list(kind, false, " or "), who),
-				 errhint("The %s's owner can grant one with outbox.grant_%s.",
-						 kind->object, kind->object)));
+				 errhint("The %s's owner can grant one with outbox.%s.",
+						 kind->object, grant)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied for %s \"%s\"", kind->object, object_name),
 			 errdetail("%s needs the \"%s\" privilege on the %s; role \"%s\" does not have it.",
 					   action, outbox_acl_privilege_name(kind, privilege), kind->object, who),
-			 errhint("The %s's owner can run outbox.grant_%s('%s', '{%s}', '%s').",
-					 kind->object, kind->object, object_name,
+			 errhint("The %s's owner can run outbox.%s('%s', '{%s}', '%s').",
+					 kind->object, grant, object_name,
 					 outbox_acl_privilege_name(kind, privilege), who)));
 }
 

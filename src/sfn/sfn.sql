@@ -169,13 +169,13 @@ SELECT pg_catalog.pg_extension_config_dump('outbox.execution_thread', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.execution_event', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox.execution_id_seq', '');
 
-CREATE FUNCTION outbox.grant_state_machine(name text, grantee text, privileges text[] DEFAULT '{start,read}')
+CREATE FUNCTION outbox.grant_state_machine(name text, privileges text[], grantee text)
     RETURNS void AS 'MODULE_PATHNAME', 'outbox_grant_state_machine' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION outbox.grant_state_machine(text, text, text[]) IS
+COMMENT ON FUNCTION outbox.grant_state_machine(text, text[], text) IS
   'Let a role start (and stop, redrive) executions of a machine, or read them; only the owner may grant';
-CREATE FUNCTION outbox.revoke_state_machine(name text, grantee text, privileges text[] DEFAULT '{start,read}')
+CREATE FUNCTION outbox.revoke_state_machine(name text, privileges text[], grantee text)
     RETURNS void AS 'MODULE_PATHNAME', 'outbox_revoke_state_machine' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION outbox.revoke_state_machine(text, text, text[]) IS 'Take back rights given by grant_state_machine';
+COMMENT ON FUNCTION outbox.revoke_state_machine(text, text[], text) IS 'Take back rights given by grant_state_machine';
 
 CREATE FUNCTION outbox.start_execution(state_machine text, input jsonb DEFAULT '{}', name text DEFAULT NULL)
     RETURNS text AS 'MODULE_PATHNAME', 'outbox_start_execution' LANGUAGE C VOLATILE;
@@ -266,3 +266,20 @@ CREATE FUNCTION outbox.execution_counts(OUT state_machine text, OUT running bigi
     RETURNS SETOF record AS 'MODULE_PATHNAME', 'outbox_execution_counts' LANGUAGE C STABLE;
 COMMENT ON FUNCTION outbox.execution_counts() IS
   'Executions of the machines you may read: running now, and ended in the last hour by status';
+
+-- ---- pictures
+
+CREATE FUNCTION outbox.render_state_machine_graph(definition jsonb, format text DEFAULT 'dot',
+        state_status jsonb DEFAULT NULL)
+    RETURNS text AS 'MODULE_PATHNAME', 'outbox_render_state_machine_graph' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION outbox.render_state_machine_graph(jsonb, text, jsonb) IS
+  'A state machine definition drawn as a graph, as Workflow Studio shows it: Graphviz DOT (format ''dot'') or a Mermaid flowchart (''mermaid''); state_status maps state names to SUCCEEDED, FAILED, TIMED_OUT, CAUGHT, RUNNING, ABORTED or NOT_RUN to color an execution''s states';
+
+CREATE FUNCTION outbox.state_machine_graph(name text, format text DEFAULT 'dot')
+    RETURNS text AS 'MODULE_PATHNAME', 'outbox_state_machine_graph' LANGUAGE C STABLE;
+COMMENT ON FUNCTION outbox.state_machine_graph(text, text) IS 'A state machine drawn as a graph (dot or mermaid)';
+
+CREATE FUNCTION outbox.execution_graph(execution_arn text, format text DEFAULT 'dot')
+    RETURNS text AS 'MODULE_PATHNAME', 'outbox_execution_graph' LANGUAGE C STABLE;
+COMMENT ON FUNCTION outbox.execution_graph(text, text) IS
+  'An execution drawn over its machine''s graph: each state colored by how it went (succeeded, failed, caught, running, aborted)';

@@ -130,23 +130,30 @@ machine_rights(const char *machine, Oid role)
 	outbox_restore_user(&sw);
 	SPI_finish();
 	MemoryContextSwitchTo(cxt);
-	return owner ? outbox_acl_rights(&sfn_acl, owner, grants, n, role) : 0;
+	return owner ? outbox_acl_rights(&sfn_acl, owner, grants, n, role) : -1;
 }
 
 bool
 sfn_machine_has_right(const char *machine, Oid role, const char *privilege)
 {
 	int			bit = strcmp(privilege, "start") == 0 ? SFN_PRIV_START : SFN_PRIV_READ;
+	int			rights = machine_rights(machine, role);
 
-	return (machine_rights(machine, role) & bit) == bit;
+	return rights > 0 && (rights & bit) == bit;
 }
 
 /* The caller may read executions of the machine (its owner, a member, a grantee of "read"). */
 void
 sfn_check_read_right(const char *machine)
 {
-	if (!sfn_machine_has_right(machine, outbox_current_caller, "read"))
-		outbox_acl_deny(&sfn_acl, machine, SFN_PRIV_READ, "reading its executions", outbox_current_caller);
+	int			rights = machine_rights(machine, outbox_current_caller);
+
+	if (rights < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("StateMachineDoesNotExist: state machine \"%s\" does not exist", machine)));
+	if ((rights & SFN_PRIV_READ) == 0)
+		outbox_acl_deny(&sfn_acl, machine, SFN_PRIV_READ, "Reading its executions", outbox_current_caller);
 }
 
 /* EXPRESS machines cannot wait: no .sync and no .waitForTaskToken anywhere. */
@@ -443,14 +450,14 @@ static Datum
 grant_or_revoke(FunctionCallInfo fcinfo, bool is_grant)
 {
 	char	   *name = (char *) name_from_arn(outbox_arg_text(fcinfo, 0, "name"));
-	char	   *grantee = outbox_arg_text(fcinfo, 1, "grantee");
+	char	   *grantee = outbox_arg_text(fcinfo, 2, "grantee");
 	int			privileges;
 	OutboxCall	call;
 	TupleDesc	desc;
 	HeapTuple	tup;
 
-	outbox_arg_not_null(fcinfo, 2, "privileges");
-	privileges = outbox_acl_parse(&sfn_acl, PG_GETARG_ARRAYTYPE_P(2));
+	outbox_arg_not_null(fcinfo, 1, "privileges");
+	privileges = outbox_acl_parse(&sfn_acl, PG_GETARG_ARRAYTYPE_P(1));
 	outbox_call_begin(&call);
 	tup = machine_row(name, &desc, true);
 	if (tup == NULL)

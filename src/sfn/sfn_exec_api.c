@@ -35,6 +35,7 @@
 #include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -45,6 +46,7 @@
 #include "core/security.h"
 #include "sfn/sfn.h"
 #include "sfn/sfn_exec.h"
+#include "sfn/sfn_graph.h"
 #include "worker/worker.h"
 
 #define REDRIVE_DAYS	14
@@ -703,4 +705,132 @@ outbox_execution_counts(PG_FUNCTION_ARGS)
 	}
 	outbox_call_end(&call);
 	return (Datum) 0;
+}
+
+/* ---- pictures ---- */
+
+PG_FUNCTION_INFO_V1(outbox_state_machine_graph);
+Datum
+outbox_state_machine_graph(PG_FUNCTION_ARGS)
+{
+	char	   *name = (char *) sfn_machine_name(outbox_arg_text(fcinfo, 0, "name"));
+	char	   *format = outbox_arg_text(fcinfo, 1, "format");
+	OutboxCall	call;
+	Oid			type = TEXTOID;
+	Datum		val = CStringGetTextDatum(name);
+	Jsonb	   *definition = NULL;
+	Datum		result;
+
+	outbox_call_begin(&call);
+	sfn_check_read_right(name);
+	if (SPI_execute_with_args("SELECT definition FROM outbox.state_machine WHERE name = $1", 1, &type, &val,
+							  NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+
+		definition = DatumGetJsonbP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	if (definition == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("state machine \"%s\" does not exist", name)));
+	result = outbox_call_text_result(sfn_graph_render(definition, format, NULL));
+	outbox_call_end(&call);
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * How each state of an execution went, from its history: the events of one
+ * thread chain through previousEventId, so each event belongs to the state
+ * its chain last entered.  Exited after a failure is CAUGHT; states still
+ * open when the execution ended take its outcome.
+ */
+static Jsonb *
+execution_states(SfnRun *run)
+{
+	Oid			type = INT8OID;
+	Datum		val = Int64GetDatum(run->execution_id);
+	int			n;
+	char	  **state_of;
+	JsonbParseState *st = NULL;
+	HTAB	   *status;
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS seq;
+	typedef struct
+	{
+		char		name[NAMEDATALEN * 2];
+		const char *status;
+		bool		failed;
+	}			Entry;
+	Entry	   *e;
+	const char *open_status = strcmp(run->status, "RUNNING") == 0 ? "RUNNING" :
+		strcmp(run->status, "ABORTED") == 0 ? "ABORTED" :
+		strcmp(run->status, "SUCCEEDED") == 0 ? "SUCCEEDED" : "FAILED";
+
+	if (SPI_execute_with_args("SELECT event_id, previous_event_id, type, details->>'name'"
+							  " FROM outbox.execution_event WHERE execution_id = $1 ORDER BY event_id",
+							  1, &type, &val, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the history of execution %s", run->arn);
+	n = SPI_processed;
+	state_of = palloc0(sizeof(char *) * (n + 2));
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN * 2;
+	ctl.entrysize = sizeof(Entry);
+	status = hash_create("pg_outbox execution graph", 64, &ctl, HASH_ELEM | HASH_STRINGS);
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		int			prev = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		char	   *etype = SPI_getvalue(tup, desc, 3);
+		char	   *name = SPI_getvalue(tup, desc, 4);
+		char	   *state = NULL;
+		bool		found;
+		size_t		len = strlen(etype);
+
+		if (id < 1 || id > n)
+			continue;
+		if (name && len > 7 && strcmp(etype + len - 7, "Entered") == 0)
+			state = name;
+		else if (prev >= 1 && prev <= n)
+			state = state_of[prev];
+		state_of[id] = state;
+		if (state == NULL || strlen(state) >= NAMEDATALEN * 2)
+			continue;
+		e = hash_search(status, state, HASH_ENTER, &found);
+		if (!found || strcmp(etype + len - Min(len, 7), "Entered") == 0)
+		{
+			e->status = strncmp(etype, "Fail", 4) == 0 ? "FAILED" : NULL;
+			e->failed = false;
+		}
+		if (strcmp(etype + len - Min(len, 6), "Failed") == 0 || strcmp(etype, "TaskTimedOut") == 0)
+			e->failed = true;
+		if (strcmp(etype + len - Min(len, 6), "Exited") == 0)
+			e->status = e->failed ? "CAUGHT" : "SUCCEEDED";
+		if (strcmp(etype + len - Min(len, 7), "Aborted") == 0)
+			e->status = "ABORTED";
+	}
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	hash_seq_init(&seq, status);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		outbox_jsonb_push_string(&st, e->name, e->status ? e->status : open_status);
+	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+}
+
+PG_FUNCTION_INFO_V1(outbox_execution_graph);
+Datum
+outbox_execution_graph(PG_FUNCTION_ARGS)
+{
+	char	   *format = outbox_arg_text(fcinfo, 1, "format");
+	OutboxCall	call;
+	SfnRun	   *run;
+	Datum		result;
+
+	outbox_call_begin(&call);
+	run = execution_arg(fcinfo, 0, false, "read");
+	result = outbox_call_text_result(sfn_graph_render(run->definition, format, execution_states(run)));
+	outbox_call_end(&call);
+	PG_RETURN_DATUM(result);
 }

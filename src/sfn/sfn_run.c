@@ -1224,6 +1224,7 @@ child_ended(SfnRun *run, SfnThread *c, bool ok)
 	type = state_type(state);
 	p->pending--;
 	p->dirty = true;
+	p->last_event = c->last_event;	/* what follows was caused by the thread's end */
 
 	if (strcmp(type, "Map") == 0)
 	{
