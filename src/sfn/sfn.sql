@@ -283,3 +283,4 @@ CREATE FUNCTION outbox.execution_graph(execution_arn text, format text DEFAULT '
     RETURNS text AS 'MODULE_PATHNAME', 'outbox_execution_graph' LANGUAGE C STABLE;
 COMMENT ON FUNCTION outbox.execution_graph(text, text) IS
   'An execution drawn over its machine''s graph: each state colored by how it went (succeeded, failed, caught, running, aborted)';
+CREATE INDEX execution_parent_idx ON outbox.execution (parent_token) WHERE parent_token IS NOT NULL;

@@ -182,6 +182,15 @@ extern bool sfn_task_describe(const char *resource, SfnTaskCall *call);
 extern Jsonb *sfn_task_sync_result(SfnTaskCall *call, Jsonb *description);
 extern SfnTaskOutcome sfn_task_run(SfnRun *run, SfnThread *t, SfnTaskCall *call);
 
+/*
+ * A task's token while its request is being sent: a completion arriving
+ * in the same backend before the task waits (the task's own function, a
+ * trigger) is kept here and applied when the request returns.
+ */
+extern const char *sfn_early_token;
+extern Jsonb *sfn_early_outcome;
+extern MemoryContext sfn_early_cxt;
+
 /* sfn_store.c: executions in tables */
 extern SfnThread *sfn_store_thread(SfnRun *run, int32 id, bool missing_ok);
 extern List *sfn_store_children(SfnRun *run, SfnThread *parent);
@@ -189,6 +198,7 @@ extern SfnThread *sfn_store_new_thread(SfnRun *run, SfnThread *parent, int32 ind
 									   const char *state, Jsonb *input);
 extern void sfn_store_save(SfnRun *run);
 extern SfnRun *sfn_store_load(int64 id, const char *arn, bool lock);
+extern void sfn_store_stop_children(const char *token);
 extern char *sfn_new_token(SfnRun *run, SfnThread *t);
 extern Jsonb *sfn_store_definition(int64 machine_id, int32 revision, bool *uses_context);
 extern void sfn_store_prepare(SfnRun *run, const char *machine_ref, Jsonb *input, const char *name,

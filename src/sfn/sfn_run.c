@@ -50,12 +50,18 @@
 #include "sfn/sfn_exec.h"
 #include "worker/worker.h"
 
+const char *sfn_early_token = NULL;
+Jsonb	   *sfn_early_outcome = NULL;
+MemoryContext sfn_early_cxt = NULL;
+
 static void enter_state(SfnRun *run, SfnThread *t, bool retry);
 static void state_error(SfnRun *run, SfnThread *t, const char *error, const char *cause);
+static void apply_result(SfnRun *run, SfnThread *t);
 static void state_succeeded(SfnRun *run, SfnThread *t, Jsonb *result);
 static void thread_end(SfnRun *run, SfnThread *t, Jsonb *output);
 static void thread_fail(SfnRun *run, SfnThread *t, const char *error, const char *cause);
 static void abort_threads(SfnRun *run, SfnThread *parent);
+static void drop_threads(SfnRun *run, SfnThread *t);
 
 /* ---- small helpers ---- */
 
@@ -515,7 +521,7 @@ run_task(SfnRun *run, SfnThread *t, JsonbContainer *state)
 {
 	SfnTaskCall call;
 	Jsonb	   *context;
-	SfnTaskOutcome outcome;
+	volatile SfnTaskOutcome outcome = SFN_TASK_FAILED;
 	int64		timeout;
 	int64		heartbeat;
 
@@ -551,7 +557,28 @@ run_task(SfnRun *run, SfnThread *t, JsonbContainer *state)
 		sfn_event(run, t, "TaskScheduled", NULL, NULL);
 	task_event(run, t, "TaskStarted", &call, NULL, NULL, NULL);
 
-	outcome = sfn_task_run(run, t, &call);
+	sfn_early_token = t->token;
+	sfn_early_outcome = NULL;
+	sfn_early_cxt = CurrentMemoryContext;
+	PG_TRY();
+	{
+		outcome = sfn_task_run(run, t, &call);
+	}
+	PG_FINALLY();
+	{
+		sfn_early_token = NULL;
+	}
+	PG_END_TRY();
+	if (outcome == SFN_TASK_WAITING && sfn_early_outcome)
+	{
+		/* completed before it waited: the outcome applies now */
+		task_event(run, t, "TaskSubmitted", &call, NULL, NULL, call.submitted);
+		t->work = sfn_early_outcome;
+		sfn_early_outcome = NULL;
+		apply_result(run, t);
+		return;
+	}
+	sfn_early_outcome = NULL;
 	switch (outcome)
 	{
 		case SFN_TASK_DONE:
@@ -589,6 +616,7 @@ run_parallel(SfnRun *run, SfnThread *t, JsonbContainer *state)
 	int			n = JsonContainerSize(branches);
 	char	   *base = psprintf("%s/States/%s/Branches/", t->scope, pointer_segment(t->state));
 
+	drop_threads(run, t);
 	sfn_event(run, t, "ParallelStateStarted", NULL, NULL);
 	for (int i = 0; i < n; i++)
 	{
@@ -659,6 +687,7 @@ run_map(SfnRun *run, SfnThread *t, JsonbContainer *state)
 				 errmsg("States.Runtime: ItemsPath %s does not select an array", items_path ? items_path : "$")));
 	n = JsonContainerSize(&items->root);
 	limit = map_concurrency(state, effective, context);
+	drop_threads(run, t);
 	sfn_details_begin(&d);
 	sfn_details_int(&d, "length", n);
 	sfn_event(run, t, "MapStateStarted", NULL, run->keep_history ? sfn_details_end(&d) : NULL);
@@ -1257,7 +1286,6 @@ child_ended(SfnRun *run, SfnThread *c, bool ok)
 				error = (count || pct) ? "States.ExceedToleratedFailureThreshold" : c->error;
 				cause = (count || pct) ? psprintf("%d of %d items failed", p->failures, n) : c->cause;
 				abort_threads(run, p);
-				p->work = NULL;
 				sfn_event(run, p, "MapStateFailed", NULL, NULL);
 				state_error(run, p, error, cause);
 				return;
@@ -1367,6 +1395,8 @@ abort_threads(SfnRun *run, SfnThread *parent)
 			char	   *type = state_type(state);
 
 			abort_threads(run, c);
+			if (c->phase == SFN_PHASE_CALLBACK && c->token && run->persistent)
+				sfn_store_stop_children(c->token);
 			if (c->phase != SFN_PHASE_ENTER &&
 				(strcmp(type, "Task") == 0 || strcmp(type, "Wait") == 0 ||
 				 strcmp(type, "Parallel") == 0 || strcmp(type, "Map") == 0))
@@ -1377,6 +1407,21 @@ abort_threads(SfnRun *run, SfnThread *parent)
 		}
 		if (strcmp(state_type(sfn_thread_state(run, parent)), "Map") == 0 && c->status == SFN_THREAD_ABORTED)
 			iteration_event(run, parent, "MapIterationAborted", c->index);
+		c->dirty = true;		/* kept: a redrive reruns only what did not succeed */
+	}
+}
+
+/* Forget every thread under t (a Parallel or Map starting its work afresh). */
+static void
+drop_threads(SfnRun *run, SfnThread *t)
+{
+	ListCell   *lc;
+
+	foreach(lc, sfn_store_children(run, t))
+	{
+		SfnThread  *c = lfirst(lc);
+
+		drop_threads(run, c);
 		c->deleted = true;
 		c->dirty = true;
 	}
@@ -1410,6 +1455,8 @@ sfn_run_abort(SfnRun *run, const char *status, const char *error, const char *ca
 		char	   *type = state_type(state);
 
 		abort_threads(run, t);
+		if (t->phase == SFN_PHASE_CALLBACK && t->token && run->persistent)
+			sfn_store_stop_children(t->token);
 		if (t->phase != SFN_PHASE_ENTER &&
 			(strcmp(type, "Task") == 0 || strcmp(type, "Wait") == 0 ||
 			 strcmp(type, "Parallel") == 0 || strcmp(type, "Map") == 0))
@@ -1424,14 +1471,60 @@ sfn_run_abort(SfnRun *run, const char *status, const char *error, const char *ca
 	finish_execution(run, status, NULL, error, cause);
 }
 
-/* Redrive: thread 0 enters the state it stopped in again, with the same input. */
+/*
+ * A thread that failed or was aborted runs again: a Parallel or Map state
+ * whose threads are still there keeps the ones that succeeded and reruns
+ * the others (each from the state it stopped in); anything else enters its
+ * state again with the same input.
+ */
+static void
+redrive_thread(SfnRun *run, SfnThread *t)
+{
+	JsonbContainer *state = sfn_thread_state(run, t);
+	char	   *type = state_type(state);
+	int			revived = 0;
+
+	t->status = SFN_THREAD_RUNNING;
+	t->error = NULL;
+	t->cause = NULL;
+	t->output = NULL;
+	t->token = NULL;
+	t->dirty = true;
+	if (strcmp(type, "Parallel") == 0 || (strcmp(type, "Map") == 0 && t->work != NULL))
+	{
+		ListCell   *lc;
+
+		foreach(lc, sfn_store_children(run, t))
+		{
+			SfnThread  *c = lfirst(lc);
+
+			if (c->status == SFN_THREAD_SUCCEEDED)
+				continue;
+			redrive_thread(run, c);
+			revived++;
+		}
+	}
+	if (revived > 0)
+	{
+		t->phase = SFN_PHASE_JOIN;
+		t->pending = revived;
+		t->failures = 0;
+		return;
+	}
+	drop_threads(run, t);
+	t->phase = SFN_PHASE_ENTER;
+	t->work = NULL;
+	t->pending = 0;
+	sfn_thread_schedule(run, t, run->now);
+}
+
+/* Redrive: what did not succeed runs again, with the same input and definition. */
 void
 sfn_run_redrive(SfnRun *run)
 {
 	SfnThread  *t = sfn_store_thread(run, 0, false);
 	SfnDetails	d;
 
-	abort_threads(run, t);
 	run->redrive_count++;
 	run->redrive_date = run->now;
 	run->status = pstrdup("RUNNING");
@@ -1443,16 +1536,7 @@ sfn_run_redrive(SfnRun *run)
 	sfn_details_begin(&d);
 	sfn_details_int(&d, "redriveCount", run->redrive_count);
 	sfn_event(run, t, "ExecutionRedriven", NULL, run->keep_history ? sfn_details_end(&d) : NULL);
-	t->status = SFN_THREAD_RUNNING;
-	t->phase = SFN_PHASE_ENTER;
-	t->error = NULL;
-	t->cause = NULL;
-	t->output = NULL;
-	t->work = NULL;
-	t->token = NULL;
-	t->pending = 0;
-	t->dirty = true;
-	sfn_thread_schedule(run, t, run->now);
+	redrive_thread(run, t);
 }
 
 /* SendTaskHeartbeat: the heartbeat clock starts again (TimeoutSeconds does not move). */

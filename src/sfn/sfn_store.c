@@ -52,6 +52,10 @@
 
 #define THREAD_COLUMNS 24
 
+/* The run a worker is stepping, and whether something else saved its execution meanwhile. */
+static SfnRun *stepping_run = NULL;
+static bool stepping_interfered = false;
+
 /* ---- SPI as the extension owner ---- */
 
 typedef struct StoreSession
@@ -587,7 +591,7 @@ delete_other_threads(SfnRun *run)
 	static SPIPlanPtr plan = NULL;
 
 	vals[0] = Int64GetDatum(run->execution_id);
-	vals[1] = BoolGetDatum(strcmp(run->status, "SUCCEEDED") == 0);
+	vals[1] = BoolGetDatum(true);
 	store_begin(&s);
 	if (plan == NULL)
 		plan = outbox_prepare_plan("DELETE FROM outbox.execution_thread WHERE execution_id = $1"
@@ -610,20 +614,17 @@ sfn_store_save(SfnRun *run)
 	bool		item_used = false;
 	List	   *notify = run->notify;
 
+	if (stepping_run && run != stepping_run && run->execution_id == stepping_run->execution_id)
+		stepping_interfered = true;
 	if (run->last_event > SFN_HISTORY_MAX && strcmp(run->status, "RUNNING") == 0)
 		sfn_run_abort(run, "FAILED", "States.Runtime",
 					  psprintf("the execution history reached its limit of %d events", SFN_HISTORY_MAX));
 	run->notify = NIL;
-	if (strcmp(run->status, "RUNNING") != 0)
+	if (strcmp(run->status, "SUCCEEDED") == 0)
 	{
-		/* ended: only a failed thread 0 stays, for a redrive */
+		/* done: no thread is needed any more (a failed execution keeps them for a redrive) */
 		foreach(lc, run->threads)
-		{
-			SfnThread  *t = lfirst(lc);
-
-			if (t->id != 0 || strcmp(run->status, "SUCCEEDED") == 0)
-				t->deleted = true;
-		}
+			((SfnThread *) lfirst(lc))->deleted = true;
 		if (run->persistent && !run->is_new)
 			delete_other_threads(run);
 	}
@@ -748,6 +749,7 @@ sfn_store_load(int64 id, const char *arn, bool lock)
 
 /* ---- the due item handler ---- */
 
+
 static void
 run_due(OutboxDueItem *item)
 {
@@ -791,7 +793,28 @@ run_due(OutboxDueItem *item)
 		return;
 	}
 	run->item_thread = t;
-	sfn_run_step(run, t);
+	stepping_run = run;
+	stepping_interfered = false;
+	PG_TRY();
+	{
+		sfn_run_step(run, t);
+	}
+	PG_FINALLY();
+	{
+		stepping_run = NULL;
+	}
+	PG_END_TRY();
+	if (stepping_interfered)
+	{
+		/* the task changed its own execution (stop_execution): that wins, if it stuck */
+		SfnRun	   *now = sfn_store_load(run->execution_id, NULL, true);
+
+		if (now == NULL || strcmp(now->status, "RUNNING") != 0)
+		{
+			outbox_due_finish(item);
+			return;
+		}
+	}
 	sfn_store_save(run);
 }
 
@@ -835,6 +858,35 @@ sfn_store_complete_token(const char *token, Jsonb *output, const char *error, co
 	JsonbParseState *st = NULL;
 
 	parse_token(token, &execution, &thread);
+	if (sfn_early_token && strcmp(token, sfn_early_token) == 0)
+	{
+		/* the task being submitted completes itself (see sfn_run.c) */
+		MemoryContext old = MemoryContextSwitchTo(sfn_early_cxt);
+
+		if (!heartbeat && sfn_early_outcome == NULL)
+		{
+			SfnDetails	d;
+
+			sfn_details_begin(&d);
+			if (output)
+				sfn_details_json(&d, "output", output);
+			else
+			{
+				sfn_details_text(&d, "error", error);
+				sfn_details_text(&d, "cause", cause);
+			}
+			sfn_early_outcome = sfn_details_end(&d);
+		}
+		else if (!heartbeat)
+		{
+			MemoryContextSwitchTo(old);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("TaskTimedOut: the task with this token is no longer waiting")));
+		}
+		MemoryContextSwitchTo(old);
+		return true;
+	}
 	run = sfn_store_load(execution, NULL, true);
 	if (run == NULL && quiet)
 		return false;
@@ -1025,4 +1077,46 @@ sfn_store_start(const char *machine_ref, Jsonb *input, const char *name, Oid cal
 	sfn_store_save(run);
 	*created = true;
 	return run->arn;
+}
+
+/*
+ * A parent's .sync task is aborted (the parent stopped, timed out or lost a
+ * sibling branch): its child execution is stopped too, as AWS does.
+ */
+void
+sfn_store_stop_children(const char *token)
+{
+	StoreSession s;
+	Oid			type = TEXTOID;
+	Datum		val = CStringGetTextDatum(token);
+	List	   *ids = NIL;
+	ListCell   *lc;
+	static SPIPlanPtr plan = NULL;
+
+	store_begin(&s);
+	if (plan == NULL)
+		plan = outbox_prepare_plan("SELECT execution_id FROM outbox.execution WHERE parent_token = $1"
+								   " AND status = 'RUNNING'", 1, &type);
+	if (SPI_execute_plan(plan, &val, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not look for child executions");
+	MemoryContextSwitchTo(s.cxt);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64	   *id = palloc(sizeof(int64));
+
+		*id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		ids = lappend(ids, id);
+	}
+	store_end(&s);
+	foreach(lc, ids)
+	{
+		SfnRun	   *child = sfn_store_load(*(int64 *) lfirst(lc), NULL, true);
+
+		if (child == NULL || strcmp(child->status, "RUNNING") != 0)
+			continue;
+		child->parent_token = NULL;		/* nobody waits for it any more */
+		sfn_run_abort(child, "ABORTED", NULL, "the execution that started it stopped");
+		sfn_store_save(child);
+	}
 }

@@ -225,7 +225,8 @@ call_function(SfnRun *run, SfnTaskCall *call, const char *name, Jsonb *payload, 
 	PG_END_TRY();
 	if (bad_name || !OidIsValid(fn))
 		return task_failed(call, "Lambda.ResourceNotFoundException",
-						   psprintf("function %s(jsonb) returning jsonb, json, text or void does not exist", name));
+						   psprintf("function %s(jsonb) returning jsonb, json, text or void does not exist",
+									strstr(name, "function:") ? strstr(name, "function:") + 9 : name));
 	if (outbox_proc_aclcheck(fn, run->owner, ACL_EXECUTE) != ACLCHECK_OK)
 		return task_failed(call, "States.Permissions",
 						   psprintf("role \"%s\" may not execute function %s",
