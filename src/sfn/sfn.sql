@@ -284,3 +284,5 @@ CREATE FUNCTION outbox.execution_graph(execution_arn text, format text DEFAULT '
 COMMENT ON FUNCTION outbox.execution_graph(text, text) IS
   'An execution drawn over its machine''s graph: each state colored by how it went (succeeded, failed, caught, running, aborted)';
 CREATE INDEX execution_parent_idx ON outbox.execution (parent_token) WHERE parent_token IS NOT NULL;
+-- an ended execution drops its pending timers
+CREATE INDEX due_item_execution_idx ON outbox.due_item ((payload->>'e')) WHERE kind = 'sfn';

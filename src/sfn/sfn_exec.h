@@ -131,6 +131,7 @@ typedef struct SfnRun
 	List	   *notify;			/* parent tokens to complete after this step */
 	bool		is_new;			/* not stored yet */
 	bool		uses_context;	/* the definition reads $$ somewhere */
+	bool		ended;			/* this step ended the execution */
 	int64		schedule_seq;
 	bool		schedule_timeout;	/* schedule the TimeoutSeconds item at save */
 	struct OutboxDueItem *item;	/* the due item being run, reused or finished at save */

@@ -1186,6 +1186,7 @@ finish_execution(SfnRun *run, const char *status, Jsonb *output, const char *err
 	run->cause = cause ? pstrdup(cause) : NULL;
 	run->stop_date = run->now;
 	run->dirty = true;
+	run->ended = true;
 	if (run->parent_token)
 		run->notify = lappend(run->notify, run->parent_token);
 }

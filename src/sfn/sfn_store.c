@@ -581,6 +581,26 @@ wake_payload(SfnRun *run, SfnThread *t)
 					: psprintf("{\"e\": %lld, \"x\": \"timeout\"}", (long long) run->execution_id));
 }
 
+/* An ended execution's timers (timeouts, heartbeats, retries) will never be needed. */
+static void
+drop_wakeups(SfnRun *run)
+{
+	StoreSession s;
+	Oid			types[2] = {TEXTOID, INT8OID};
+	Datum		vals[2];
+	static SPIPlanPtr plan = NULL;
+
+	vals[0] = CStringGetTextDatum(psprintf(INT64_FORMAT, run->execution_id));
+	vals[1] = Int64GetDatum(run->item ? run->item->item_id : 0);
+	store_begin(&s);
+	if (plan == NULL)
+		plan = outbox_prepare_plan("DELETE FROM outbox.due_item WHERE kind = 'sfn' AND payload->>'e' = $1"
+								   " AND item_id <> $2", 2, types);
+	if (SPI_execute_plan(plan, vals, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not drop the timers of execution %s", run->arn);
+	store_end(&s);
+}
+
 /* Threads of an ended execution that were never loaded. */
 static void
 delete_other_threads(SfnRun *run)
@@ -657,6 +677,9 @@ sfn_store_save(SfnRun *run)
 	run->schedule_timeout = false;
 	if (run->item && !item_used)
 		outbox_due_finish(run->item);
+	if (run->ended && run->persistent)
+		drop_wakeups(run);
+	run->ended = false;
 	run->item = NULL;
 
 	/* a parent's .sync task waits for this execution */

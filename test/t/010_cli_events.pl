@@ -116,7 +116,7 @@ is(leftovers(), '0/1/1', 'a failed tail leaves nothing behind');
 command_like([@c, 'stats', '--once'], qr/Queues\nqueue\s+visible\s+in_flight\s+delayed\s+type\n(?:.*\n)*?inbox\s+\d+\s+\d+\s+\d+\s+standard\n(?:.*\n)*Topics\ntopic\s+subscriptions\s+type\nnews\s+1\s+standard\n(?:.*\n)*Event buses\nevent_bus\s+rules\ndefault\s+1\n/,
 	'stats --once shows the queues, topics and buses');
 command_like([@c, '--json', 'stats', '--count', '2', '--interval', '1'],
-	qr/^\{"time":"[^"]+","queues":\[.*\],"topics":\[\{"topic":"news","subscriptions":"1","type":"standard"\}\],"event_buses":\[\{"event_bus":"default","rules":"1"\}\],"workers":\[.*\],"due_work":\[.*\]\}\n\{"time"/,
+	qr/^\{"time":"[^"]+","queues":\[.*\],"topics":\[\{"topic":"news","subscriptions":"1","type":"standard"\}\],"event_buses":\[\{"event_bus":"default","rules":"1"\}\],"executions":\[.*\],"workers":\[.*\],"due_work":\[.*\]\}\n\{"time"/,
 	'stats --json prints one object per refresh');
 command_fails_like([@c, 'stats', '--interval', '0'], qr/invalid value "0" for --interval/, 'a bad interval');
 
