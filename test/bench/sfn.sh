@@ -22,7 +22,7 @@ cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 
 SECS=${BENCH_SECONDS:-10}
-EXECUTIONS=${BENCH_EXECUTIONS:-3000}
+EXECUTIONS=${BENCH_EXECUTIONS:-10000}
 [ "$(id -u)" = 0 ] || { echo "run as root (it installs packages and runs the cluster as postgres)"; exit 2; }
 if [ -z "${BENCH_CLUSTER_DIR:-}" ]; then
 	ensure_packages
