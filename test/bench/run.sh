@@ -16,7 +16,8 @@
 # summary.  Not part of `make test`; nothing here asserts timings.
 #
 # The pattern engine's benchmark (test/bench/patterns.sh) and the topics'
-# (test/bench/topics.sh) run next, on the same cluster, then the worker runtime's (test/bench/workers.sh) on a cluster
+# (test/bench/topics.sh) run next, on the same cluster, then the buses', the worker
+# runtime's (test/bench/workers.sh) and the state machines' (test/bench/sfn.sh), each on a cluster
 # of its own.
 #
 # Settings (environment): BENCH_SECONDS (10) per point, BENCH_CLIENTS
@@ -201,6 +202,9 @@ bash test/bench/buses.sh
 
 echo
 bash test/bench/workers.sh
+
+echo
+bash test/bench/sfn.sh
 
 echo
 bash test/bench/cli.sh
