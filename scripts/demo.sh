@@ -33,10 +33,18 @@ $CLI queues --prefix demo-cli
 $CLI consume demo-cli --wait 0 --exit-when-empty -- \
 	sh -c 'printf "   consumed: %s (color %s)\n" "$(cat)" "${OUTBOX_ATTR_COLOR:-none}"'
 
+echo
+echo "== the command-line client and state machines: the order workflow, drawn and run"
+$CLI sfn graph fulfil --format mermaid | head -12
+echo "   ..."
+$CLI sfn start fulfil '{"sku": "book", "qty": 1}' --name order-d --wait
+$CLI sfn history arn:aws:states:local:000000000000:execution:fulfil:order-d | head -8
+
 cat <<MSG
 
 == The demo cluster is still running.
    connect:  psql -h $DIR -p $PORT -U postgres
    the CLI:  PATH=$PG_BIN:\$PATH pg_outbox -h $DIR -p $PORT -U postgres queues
+             PATH=$PG_BIN:\$PATH pg_outbox -h $DIR -p $PORT -U postgres sfn watch ARN
    stop:     runuser -u postgres -- $PG_BIN/pg_ctl -D $DIR/data stop
 MSG

@@ -4,6 +4,8 @@
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS pg_outbox CASCADE;
 DROP TABLE IF EXISTS orders;
+DROP TABLE IF EXISTS stock;
+DROP FUNCTION IF EXISTS reserve(jsonb);
 CREATE EXTENSION pg_outbox;
 RESET client_min_messages;
 
@@ -102,3 +104,60 @@ SELECT row_number() OVER () AS entry, event_id IS NOT NULL AS routed, error_code
                            {"Source": "shop", "DetailType": "OrderPlaced", "Detail": "{\"customer\": \"erin\", \"total\": 20}"},
                            {"Source": "shop", "DetailType": "OrderPlaced", "Detail": "not json"}]');
 SELECT body AS transformed FROM outbox.receive_message('big-orders', 10);
+
+\echo
+\echo '== 10. State machines: three orders start a workflow in their own transaction; a task'
+\echo '==     function reserves stock (exactly once, in the step that records it), a big order'
+\echo '==     waits for a manager''s approval through a task token, a too-big one is caught'
+CREATE TABLE stock (sku text PRIMARY KEY, available int NOT NULL);
+INSERT INTO stock VALUES ('book', 5);
+CREATE FUNCTION reserve(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE stock SET available = available - (p->>'qty')::int
+     WHERE sku = p->>'sku' AND available >= (p->>'qty')::int;
+    IF NOT FOUND THEN
+        PERFORM outbox.raise_task_error('OutOfStock', format('not enough %s for %s', p->>'sku', p->>'qty'));
+    END IF;
+    RETURN jsonb_build_object('reserved', p->'qty');
+END $$;
+SELECT outbox.create_queue('approvals') IS NOT NULL AS approvals_queue;
+SELECT outbox.create_state_machine('fulfil', $json$
+{"StartAt": "Reserve",
+ "States": {
+   "Reserve": {"Type": "Task", "Resource": "function:public.reserve", "ResultPath": "$.stock",
+               "Catch": [{"ErrorEquals": ["OutOfStock"], "ResultPath": "$.error", "Next": "Backorder"}],
+               "Next": "Big?"},
+   "Big?": {"Type": "Choice", "Choices": [{"Variable": "$.qty", "NumericGreaterThan": 2, "Next": "Approve"}],
+            "Default": "Ship"},
+   "Approve": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+               "Parameters": {"QueueUrl": "approvals",
+                              "MessageBody": {"token.$": "$$.Task.Token", "order.$": "$$.Execution.Name", "qty.$": "$.qty"}},
+               "TimeoutSeconds": 3600, "ResultPath": "$.approval", "Next": "Ship"},
+   "Ship": {"Type": "Pass", "Result": "shipped", "ResultPath": "$.status", "End": true},
+   "Backorder": {"Type": "Pass", "Result": "backordered", "ResultPath": "$.status", "End": true}}}
+$json$) IS NOT NULL AS machine;
+BEGIN;
+SELECT outbox.start_execution('fulfil', '{"sku": "book", "qty": 1}', 'order-a') IS NOT NULL AS started_a;
+SELECT outbox.start_execution('fulfil', '{"sku": "book", "qty": 3}', 'order-b') IS NOT NULL AS started_b;
+SELECT outbox.start_execution('fulfil', '{"sku": "book", "qty": 9}', 'order-c') IS NOT NULL AS started_c;
+COMMIT;
+\echo 'the manager''s inbox (the workers ran the steps after the commit):'
+SELECT body::jsonb->>'order' AS "order", body::jsonb->>'qty' AS qty, body::jsonb->>'token' AS token
+  FROM outbox.receive_message('approvals', wait_time_seconds => 10) \gset
+SELECT :'order' AS waiting_for_approval, :'qty' AS qty;
+SELECT outbox.send_task_success(:'token', '{"by": "manager"}');
+DO $$
+BEGIN       -- wait (at most 10 s) for the workers to finish the three executions
+    FOR i IN 1..100 LOOP
+        EXIT WHEN (SELECT count(*) FROM outbox.list_executions('fulfil', 'RUNNING')) = 0;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT name, status, d->'output'->>'status' AS outcome, d->'output'->'approval' AS approval,
+       d->'output'->'error'->>'Cause' AS why
+  FROM outbox.list_executions('fulfil') l, LATERAL outbox.describe_execution(l.execution_arn) d ORDER BY name;
+SELECT sku, available AS stock_left FROM stock;
+\echo 'order-b''s history, as AWS''s GetExecutionHistory shows it:'
+SELECT id, type, details->>'name' AS state
+  FROM outbox.get_execution_history('arn:aws:states:local:000000000000:execution:fulfil:order-b');
+
