@@ -7,17 +7,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_outbox;
 RESET client_min_messages;
 \set VERBOSITY terse
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN EXECUTE sql; RETURN 'ok'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
-CREATE FUNCTION pg_temp.drive() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN FOR i IN 1..50 LOOP EXIT WHEN outbox.run_due_work() = 0; END LOOP; END $$;
-CREATE FUNCTION pg_temp.tick(s numeric) RETURNS void LANGUAGE sql AS $$
-  SELECT outbox.advance_clock(make_interval(secs => s)) $$;
-CREATE FUNCTION pg_temp.arn(machine text, name text) RETURNS text LANGUAGE sql AS $$
-  SELECT 'arn:aws:states:local:000000000000:execution:' || machine || ':' || name $$;
-CREATE FUNCTION pg_temp.outcome(machine text, name text) RETURNS jsonb LANGUAGE sql AS $$
-  SELECT jsonb_object_agg(k, v) FROM jsonb_each(outbox.describe_execution(pg_temp.arn(machine, name))) e(k, v)
-   WHERE k IN ('status', 'output', 'error', 'cause') $$;
+\i sql/include/sfn_helpers.sql
 -- the history's types, with the branch or item index where there is one
 CREATE FUNCTION pg_temp.events(machine text, name text) RETURNS TABLE (id int, type text, detail text) LANGUAGE sql AS $$
   SELECT id, type, coalesce(details ->> 'index', details ->> 'length', details ->> 'name')

@@ -232,3 +232,17 @@ outbox_jsonb_push_string_attribute(JsonbParseState **state, const char *name, co
 	outbox_jsonb_push_string(state, "StringValue", value);
 	pushJsonbValue(state, WJB_END_OBJECT, NULL);
 }
+
+/* The root of a document as a value to push or store: its scalar, or its container. */
+void
+outbox_jsonb_root_value(Jsonb *j, JsonbValue *out)
+{
+	if (JB_ROOT_IS_SCALAR(j))
+		(void) JsonbExtractScalar(&j->root, out);
+	else
+	{
+		out->type = jbvBinary;
+		out->val.binary.data = &j->root;
+		out->val.binary.len = VARSIZE(j) - VARHDRSZ;
+	}
+}

@@ -16,6 +16,7 @@
 #include "utils/jsonb.h"
 
 extern JsonbValue *outbox_jsonb_get(JsonbContainer *object, const char *key);
+extern void outbox_jsonb_root_value(Jsonb *j, JsonbValue *out);
 extern bool outbox_jsonb_next_pair(JsonbIterator **it, char **key, JsonbValue *value);
 extern char *outbox_jsonb_scalar_cstring(JsonbValue *v);
 extern Jsonb *outbox_jsonb_parse_or_null(const char *text, int len);

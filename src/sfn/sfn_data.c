@@ -677,14 +677,7 @@ push_jsonb(JsonbParseState **st, Jsonb *j, JsonbIteratorToken as)
 {
 	JsonbValue	v;
 
-	if (JB_ROOT_IS_SCALAR(j))
-		(void) JsonbExtractScalar(&j->root, &v);
-	else
-	{
-		v.type = jbvBinary;
-		v.val.binary.data = &j->root;
-		v.val.binary.len = VARSIZE(j) - VARHDRSZ;
-	}
+	outbox_jsonb_root_value(j, &v);
 	pushJsonbValue(st, as, &v);
 }
 

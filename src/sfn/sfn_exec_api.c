@@ -143,14 +143,7 @@ sfn_details_json(SfnDetails *d, const char *key, Jsonb *value)
 
 	if (value == NULL)
 		return;
-	if (JB_ROOT_IS_SCALAR(value))
-		(void) JsonbExtractScalar(&value->root, &v);
-	else
-	{
-		v.type = jbvBinary;
-		v.val.binary.data = &value->root;
-		v.val.binary.len = VARSIZE(value) - VARHDRSZ;
-	}
+	outbox_jsonb_root_value(value, &v);
 	outbox_jsonb_push_value(&d->st, key, &v);
 }
 

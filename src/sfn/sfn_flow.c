@@ -78,14 +78,7 @@ set_at(JsonbParseState **st, JsonbContainer *doc, OutboxPathStep *steps, int n, 
 
 	if (n == 0)
 	{
-		if (JB_ROOT_IS_SCALAR(value))
-			(void) JsonbExtractScalar(&value->root, &v);
-		else
-		{
-			v.type = jbvBinary;
-			v.val.binary.data = &value->root;
-			v.val.binary.len = VARSIZE(value) - VARHDRSZ;
-		}
+		outbox_jsonb_root_value(value, &v);
 		return pushJsonbValue(st, as, &v);
 	}
 	if (steps[0].name == NULL)
@@ -262,11 +255,7 @@ outbox_test_state(PG_FUNCTION_ARGS)
 	}
 	effective = strcmp(type, "Choice") == 0 || strcmp(type, "Wait") == 0 || strcmp(type, "Succeed") == 0 ?
 		sfn_filter_path(state, "InputPath", input, context) : sfn_state_input(state, input, context);
-	v.type = jbvBinary;
-	v.val.binary.data = &effective->root;
-	v.val.binary.len = VARSIZE(effective) - VARHDRSZ;
-	if (JB_ROOT_IS_SCALAR(effective))
-		(void) JsonbExtractScalar(&effective->root, &v);
+	outbox_jsonb_root_value(effective, &v);
 	outbox_jsonb_push_value(&st, "effectiveInput", &v);
 
 	if (strcmp(type, "Choice") == 0)
@@ -282,11 +271,7 @@ outbox_test_state(PG_FUNCTION_ARGS)
 			PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 		}
 		out = sfn_filter_path(state, "OutputPath", effective, context);
-		v.type = jbvBinary;
-		v.val.binary.data = &out->root;
-		v.val.binary.len = VARSIZE(out) - VARHDRSZ;
-		if (JB_ROOT_IS_SCALAR(out))
-			(void) JsonbExtractScalar(&out->root, &v);
+		outbox_jsonb_root_value(out, &v);
 		outbox_jsonb_push_value(&st, "output", &v);
 		outbox_jsonb_push_string(&st, "nextState", next);
 		outbox_jsonb_push_string(&st, "status", "SUCCEEDED");
@@ -312,11 +297,7 @@ outbox_test_state(PG_FUNCTION_ARGS)
 		}
 		else
 			out = sfn_filter_path(state, "OutputPath", effective, context);
-		v.type = jbvBinary;
-		v.val.binary.data = &out->root;
-		v.val.binary.len = VARSIZE(out) - VARHDRSZ;
-		if (JB_ROOT_IS_SCALAR(out))
-			(void) JsonbExtractScalar(&out->root, &v);
+		outbox_jsonb_root_value(out, &v);
 		outbox_jsonb_push_value(&st, "output", &v);
 		if (next)
 			outbox_jsonb_push_value(&st, "nextState", next);

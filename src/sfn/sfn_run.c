@@ -62,6 +62,7 @@ static void thread_end(SfnRun *run, SfnThread *t, Jsonb *output);
 static void thread_fail(SfnRun *run, SfnThread *t, const char *error, const char *cause);
 static void abort_threads(SfnRun *run, SfnThread *parent);
 static void drop_threads(SfnRun *run, SfnThread *t);
+static void abort_thread(SfnRun *run, SfnThread *t);
 
 /* ---- small helpers ---- */
 
@@ -76,14 +77,7 @@ binary_value(Jsonb *j)
 {
 	JsonbValue	v;
 
-	if (JB_ROOT_IS_SCALAR(j))
-		(void) JsonbExtractScalar(&j->root, &v);
-	else
-	{
-		v.type = jbvBinary;
-		v.val.binary.data = &j->root;
-		v.val.binary.len = VARSIZE(j) - VARHDRSZ;
-	}
+	outbox_jsonb_root_value(j, &v);
 	return v;
 }
 
@@ -472,6 +466,52 @@ states_error(const char *message, char **error, char **cause)
 	*cause = pstrdup(colon + 2);
 	return true;
 }
+
+/*
+ * Run fn(arg), a piece of the data flow.  A "States.Name: why" error it
+ * raises comes back in *error and *cause (false is returned); anything
+ * else propagates.  See the header for why no subtransaction is needed.
+ */
+static bool
+data_flow(void (*fn) (void *), void *arg, char **error, char **cause)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (!states_error(edata->message, error, cause))
+			PG_RE_THROW();
+		FlushErrorState();
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* What the pieces of data flow below work on */
+typedef struct FlowArgs
+{
+	SfnRun	   *run;
+	SfnThread  *t;
+	JsonbContainer *state;
+	const char *type;
+	const char *error;
+	const char *cause;
+	Jsonb	   *result;
+	Jsonb	   *out;
+	int			n;
+	bool		done;
+} FlowArgs;
 
 /* Wait: leave the state with OutputPath of what InputPath selected */
 static void
@@ -919,31 +959,24 @@ step(SfnRun *run, SfnThread *t)
  * One transition of thread t.  Errors of the data flow become the state's
  * error (see the header); anything else propagates.
  */
+static void
+step_flow(void *arg)
+{
+	FlowArgs   *a = arg;
+
+	step(a->run, a->t);
+}
+
 void
 sfn_run_step(SfnRun *run, SfnThread *t)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	FlowArgs	a = {run, t};
+	char	   *error;
+	char	   *cause;
 
 	t->scheduled = false;
-	PG_TRY();
-	{
-		step(run, t);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		char	   *error;
-		char	   *cause;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (!states_error(edata->message, &error, &cause))
-			PG_RE_THROW();
-		FlushErrorState();
-		FreeErrorData(edata);
+	if (!data_flow(step_flow, &a, &error, &cause))
 		state_error(run, t, error, cause);
-	}
-	PG_END_TRY();
 }
 
 /* ---- errors: Retry, Catch, failing the thread ---- */
@@ -1096,12 +1129,21 @@ try_catch(SfnRun *run, SfnThread *t, JsonbContainer *state, const char *type, co
 }
 
 static void
-state_error(SfnRun *run, SfnThread *t, const char *error_in, const char *cause)
+catch_flow(void *arg)
 {
-	const char *volatile error = error_in;
+	FlowArgs   *a = arg;
+
+	a->done = try_catch(a->run, a->t, a->state, a->type, a->error, a->cause);
+}
+
+static void
+state_error(SfnRun *run, SfnThread *t, const char *error, const char *cause)
+{
 	JsonbContainer *state = sfn_thread_state(run, t);
 	char	   *type = state_type(state);
-	MemoryContext cxt = CurrentMemoryContext;
+	FlowArgs	a = {run, t, state, type};
+	char	   *e2;
+	char	   *c2;
 
 	if (error == NULL)
 		error = "";
@@ -1114,54 +1156,34 @@ state_error(SfnRun *run, SfnThread *t, const char *error_in, const char *cause)
 	}
 	if (try_retry(run, t, state, error))
 		return;
-	PG_TRY();
-	{
-		if (!try_catch(run, t, state, type, error, cause))
-			thread_fail(run, t, error, cause);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		char	   *e2;
-		char	   *c2;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (!states_error(edata->message, &e2, &c2))
-			PG_RE_THROW();
-		FlushErrorState();
-		thread_fail(run, t, e2, c2);
-	}
-	PG_END_TRY();
+	a.error = error;
+	a.cause = cause;
+	if (!data_flow(catch_flow, &a, &e2, &c2))
+		thread_fail(run, t, e2, c2);	/* the catcher's own data flow failed */
+	else if (!a.done)
+		thread_fail(run, t, error, cause);
 }
 
 /* The state's work succeeded with result: ResultSelector, ResultPath, OutputPath. */
+static void
+output_flow(void *arg)
+{
+	FlowArgs   *a = arg;
+
+	a->out = sfn_state_output(a->state, a->t->input, a->result, context_for(a->run, a->t));
+}
+
 static void
 state_succeeded(SfnRun *run, SfnThread *t, Jsonb *result)
 {
 	JsonbContainer *state = sfn_thread_state(run, t);
 	char	   *type = state_type(state);
-	MemoryContext cxt = CurrentMemoryContext;
-	Jsonb	   *out = NULL;
-	char	   *error = NULL;
-	char	   *cause = NULL;
+	FlowArgs	a = {run, t, state, type};
+	char	   *error;
+	char	   *cause;
 
-	PG_TRY();
-	{
-		out = sfn_state_output(state, t->input, result, context_for(run, t));
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (!states_error(edata->message, &error, &cause))
-			PG_RE_THROW();
-		FlushErrorState();
-	}
-	PG_END_TRY();
-	if (error)
+	a.result = result;
+	if (!data_flow(output_flow, &a, &error, &cause))
 	{
 		state_error(run, t, error, cause);
 		return;
@@ -1172,7 +1194,7 @@ state_succeeded(SfnRun *run, SfnThread *t, Jsonb *result)
 		sfn_event(run, t, "MapStateSucceeded", NULL, NULL);
 	t->work = NULL;
 	t->pending = 0;
-	exit_state(run, t, state, type, out);
+	exit_state(run, t, state, type, a.out);
 }
 
 /* ---- threads ending ---- */
@@ -1237,6 +1259,19 @@ join_results(SfnRun *run, SfnThread *p)
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_ARRAY, NULL));
 }
 
+/* Start the Map's next items, as many as MaxConcurrency allows. */
+static void
+more_items_flow(void *arg)
+{
+	FlowArgs   *a = arg;
+	SfnThread  *p = a->t;
+	Jsonb	   *input = JsonbValueToJsonb(outbox_jsonb_get(&p->work->root, "input"));
+	int			limit = map_concurrency(a->state, input, context_for(a->run, p));
+
+	while (p->next_item < a->n && (limit == 0 || p->pending < limit))
+		map_start_item(a->run, p, a->state);
+}
+
 /* A thread under a Map or Parallel ended (well or not): the parent's bookkeeping. */
 static void
 child_ended(SfnRun *run, SfnThread *c, bool ok)
@@ -1244,7 +1279,6 @@ child_ended(SfnRun *run, SfnThread *c, bool ok)
 	SfnThread  *p = sfn_store_thread(run, c->parent, false);
 	JsonbContainer *state;
 	char	   *type;
-	MemoryContext cxt = CurrentMemoryContext;
 	char	   *error = NULL;
 	char	   *cause = NULL;
 
@@ -1296,28 +1330,10 @@ child_ended(SfnRun *run, SfnThread *c, bool ok)
 			iteration_event(run, p, "MapIterationSucceeded", c->index);
 		if (p->next_item < n)
 		{
-			int			limit = 0;
+			FlowArgs	a = {run, p, state, type};
 
-			PG_TRY();
-			{
-				Jsonb	   *input = JsonbValueToJsonb(outbox_jsonb_get(&p->work->root, "input"));
-
-				limit = map_concurrency(state, input, context_for(run, p));
-				while (p->next_item < n && (limit == 0 || p->pending < limit))
-					map_start_item(run, p, state);
-			}
-			PG_CATCH();
-			{
-				ErrorData  *edata;
-
-				MemoryContextSwitchTo(cxt);
-				edata = CopyErrorData();
-				if (!states_error(edata->message, &error, &cause))
-					PG_RE_THROW();
-				FlushErrorState();
-			}
-			PG_END_TRY();
-			if (error)
+			a.n = n;
+			if (!data_flow(more_items_flow, &a, &error, &cause))
 			{
 				abort_threads(run, p);
 				sfn_event(run, p, "MapStateFailed", NULL, NULL);
@@ -1380,6 +1396,29 @@ thread_fail(SfnRun *run, SfnThread *t, const char *error, const char *cause)
 	child_ended(run, t, false);
 }
 
+/*
+ * Abort a running thread and everything under it: the state in flight gets
+ * its ...StateAborted event, a .sync task's child execution is stopped.
+ * The thread stays (a redrive may run it again).
+ */
+static void
+abort_thread(SfnRun *run, SfnThread *t)
+{
+	char	   *type = state_type(sfn_thread_state(run, t));
+
+	abort_threads(run, t);
+	if (t->phase == SFN_PHASE_CALLBACK && t->token && run->persistent)
+		sfn_store_stop_children(t->token);
+	if (t->phase != SFN_PHASE_ENTER &&
+		(strcmp(type, "Task") == 0 || strcmp(type, "Wait") == 0 ||
+		 strcmp(type, "Parallel") == 0 || strcmp(type, "Map") == 0))
+		sfn_event(run, t, psprintf("%sStateAborted", type), NULL, NULL);
+	t->status = SFN_THREAD_ABORTED;
+	t->phase = SFN_PHASE_DONE;
+	t->token = NULL;
+	t->dirty = true;
+}
+
 /* Abort every running thread under parent (not parent itself), innermost first. */
 static void
 abort_threads(SfnRun *run, SfnThread *parent)
@@ -1391,21 +1430,7 @@ abort_threads(SfnRun *run, SfnThread *parent)
 		SfnThread  *c = lfirst(lc);
 
 		if (c->status == SFN_THREAD_RUNNING)
-		{
-			JsonbContainer *state = sfn_thread_state(run, c);
-			char	   *type = state_type(state);
-
-			abort_threads(run, c);
-			if (c->phase == SFN_PHASE_CALLBACK && c->token && run->persistent)
-				sfn_store_stop_children(c->token);
-			if (c->phase != SFN_PHASE_ENTER &&
-				(strcmp(type, "Task") == 0 || strcmp(type, "Wait") == 0 ||
-				 strcmp(type, "Parallel") == 0 || strcmp(type, "Map") == 0))
-				sfn_event(run, c, psprintf("%sStateAborted", type), NULL, NULL);
-			c->status = SFN_THREAD_ABORTED;
-			c->phase = SFN_PHASE_DONE;
-			c->token = NULL;
-		}
+			abort_thread(run, c);
 		if (strcmp(state_type(sfn_thread_state(run, parent)), "Map") == 0 && c->status == SFN_THREAD_ABORTED)
 			iteration_event(run, parent, "MapIterationAborted", c->index);
 		c->dirty = true;		/* kept: a redrive reruns only what did not succeed */
@@ -1451,23 +1476,7 @@ sfn_run_abort(SfnRun *run, const char *status, const char *error, const char *ca
 	SfnThread  *t = sfn_store_thread(run, 0, false);
 
 	if (t->status == SFN_THREAD_RUNNING)
-	{
-		JsonbContainer *state = sfn_thread_state(run, t);
-		char	   *type = state_type(state);
-
-		abort_threads(run, t);
-		if (t->phase == SFN_PHASE_CALLBACK && t->token && run->persistent)
-			sfn_store_stop_children(t->token);
-		if (t->phase != SFN_PHASE_ENTER &&
-			(strcmp(type, "Task") == 0 || strcmp(type, "Wait") == 0 ||
-			 strcmp(type, "Parallel") == 0 || strcmp(type, "Map") == 0))
-			sfn_event(run, t, psprintf("%sStateAborted", type), NULL, NULL);
-		t->status = SFN_THREAD_ABORTED;
-		t->phase = SFN_PHASE_DONE;
-		t->token = NULL;
-		t->work = NULL;
-		t->dirty = true;
-	}
+		abort_thread(run, t);
 	error_event(run, t, strcmp(status, "TIMED_OUT") == 0 ? "ExecutionTimedOut" : "ExecutionAborted", error, cause);
 	finish_execution(run, status, NULL, error, cause);
 }

@@ -939,14 +939,7 @@ sfn_store_complete_token(const char *token, Jsonb *output, const char *error, co
 	{
 		JsonbValue	v;
 
-		if (JB_ROOT_IS_SCALAR(output))
-			(void) JsonbExtractScalar(&output->root, &v);
-		else
-		{
-			v.type = jbvBinary;
-			v.val.binary.data = &output->root;
-			v.val.binary.len = VARSIZE(output) - VARHDRSZ;
-		}
+		outbox_jsonb_root_value(output, &v);
 		outbox_jsonb_push_value(&st, "output", &v);
 	}
 	else

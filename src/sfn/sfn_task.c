@@ -261,14 +261,7 @@ call_function(SfnRun *run, SfnTaskCall *call, const char *name, Jsonb *payload, 
 
 		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 		outbox_jsonb_push_string(&st, "ExecutedVersion", "$LATEST");
-		if (JB_ROOT_IS_SCALAR(call->result))
-			(void) JsonbExtractScalar(&call->result->root, &v);
-		else
-		{
-			v.type = jbvBinary;
-			v.val.binary.data = &call->result->root;
-			v.val.binary.len = VARSIZE(call->result) - VARHDRSZ;
-		}
+		outbox_jsonb_root_value(call->result, &v);
 		outbox_jsonb_push_value(&st, "Payload", &v);
 		v.type = jbvNumeric;
 		v.val.numeric = int64_to_numeric(200);
@@ -299,6 +292,21 @@ param_json(Jsonb *params, const char *key)
 	JsonbValue *v = JB_ROOT_IS_OBJECT(params) ? outbox_jsonb_get(&params->root, key) : NULL;
 
 	return v && v->type != jbvNull ? JsonbValueToJsonb(v) : NULL;
+}
+
+/* A statement argument that is null when the parameter is absent. */
+static void
+arg_text(Datum *vals, char *nulls, int i, const char *value)
+{
+	vals[i] = value ? CStringGetTextDatum(value) : (Datum) 0;
+	nulls[i] = value ? ' ' : 'n';
+}
+
+static void
+arg_jsonb(Datum *vals, char *nulls, int i, Jsonb *value)
+{
+	vals[i] = value ? JsonbPGetDatum(value) : (Datum) 0;
+	nulls[i] = value ? ' ' : 'n';
 }
 
 /* The last segment of a queue URL or ARN, or the name itself. */
@@ -405,18 +413,9 @@ send_sqs(SfnRun *run, SfnTaskCall *call)
 		vals[2] = Int32GetDatum(atoi(delay));
 	else
 		nulls[2] = 'n';
-	if (attrs)
-		vals[3] = JsonbPGetDatum(attrs);
-	else
-		nulls[3] = 'n';
-	if (group)
-		vals[4] = CStringGetTextDatum(group);
-	else
-		nulls[4] = 'n';
-	if (dedup)
-		vals[5] = CStringGetTextDatum(dedup);
-	else
-		nulls[5] = 'n';
+	arg_jsonb(vals, nulls, 3, attrs);
+	arg_text(vals, nulls, 4, group);
+	arg_text(vals, nulls, 5, dedup);
 	if (!call_sql(run, "SELECT jsonb_strip_nulls(jsonb_build_object('MessageId', m.message_id,"
 				  " 'MD5OfMessageBody', m.md5_of_message_body, 'MD5OfMessageAttributes', m.md5_of_message_attributes,"
 				  " 'SequenceNumber', m.sequence_number)) FROM outbox.send_message($1, $2, $3, $4, $5, $6) m",
@@ -447,22 +446,10 @@ publish_sns(SfnRun *run, SfnTaskCall *call)
 		return task_failed(call, "SNS.InvalidParameterException", "TopicArn and Message are required");
 	vals[0] = CStringGetTextDatum(topic);
 	vals[1] = CStringGetTextDatum(message);
-	if (subject)
-		vals[2] = CStringGetTextDatum(subject);
-	else
-		nulls[2] = 'n';
-	if (attrs)
-		vals[3] = JsonbPGetDatum(attrs);
-	else
-		nulls[3] = 'n';
-	if (group)
-		vals[4] = CStringGetTextDatum(group);
-	else
-		nulls[4] = 'n';
-	if (dedup)
-		vals[5] = CStringGetTextDatum(dedup);
-	else
-		nulls[5] = 'n';
+	arg_text(vals, nulls, 2, subject);
+	arg_jsonb(vals, nulls, 3, attrs);
+	arg_text(vals, nulls, 4, group);
+	arg_text(vals, nulls, 5, dedup);
 	if (!call_sql(run, "SELECT jsonb_build_object('MessageId', outbox.publish($1, $2, $3, $4, $5, $6))",
 				  6, types, vals, nulls, &result, &code, &error))
 		return integration_failed(call, "SNS", code, error);
