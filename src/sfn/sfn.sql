@@ -245,7 +245,7 @@ CREATE FUNCTION outbox.run_sfn_maintenance() RETURNS bigint LANGUAGE sql AS $$
       SELECT execution_id FROM outbox.execution
        WHERE status <> 'RUNNING'
          AND stop_date < outbox.clock_now()
-                         - make_interval(days => current_setting('pg_outbox.execution_retention_days')::integer)
+                         - make_interval(days => coalesce(current_setting('pg_outbox.execution_retention_days', true), '90')::integer)
        LIMIT 10000)
     RETURNING execution_id),
   events AS (DELETE FROM outbox.execution_event e USING gone g WHERE e.execution_id = g.execution_id),
