@@ -239,23 +239,27 @@ COMMENT ON SEQUENCE outbox.execution_id_seq IS 'Execution numbers';
 CREATE INDEX execution_revision_idx ON outbox.execution (machine_id, revision);
 CREATE INDEX execution_closed_idx ON outbox.execution (stop_date) WHERE status <> 'RUNNING';
 
-CREATE FUNCTION outbox.run_sfn_maintenance() RETURNS bigint LANGUAGE sql AS $$
-  WITH gone AS (
-    DELETE FROM outbox.execution WHERE execution_id IN (
-      SELECT execution_id FROM outbox.execution
-       WHERE status <> 'RUNNING'
-         AND stop_date < outbox.clock_now()
-                         - make_interval(days => coalesce(current_setting('pg_outbox.execution_retention_days', true), '90')::integer)
-       LIMIT 10000)
-    RETURNING execution_id),
-  events AS (DELETE FROM outbox.execution_event e USING gone g WHERE e.execution_id = g.execution_id),
-  threads AS (DELETE FROM outbox.execution_thread t USING gone g WHERE t.execution_id = g.execution_id),
-  revisions AS (
+CREATE FUNCTION outbox.run_sfn_maintenance() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    forgotten bigint;
+BEGIN
+    WITH gone AS (
+      DELETE FROM outbox.execution WHERE execution_id IN (
+        SELECT execution_id FROM outbox.execution
+         WHERE status <> 'RUNNING'
+           AND stop_date < outbox.clock_now()
+                           - make_interval(days => coalesce(current_setting('pg_outbox.execution_retention_days', true), '90')::integer)
+         LIMIT 10000)
+      RETURNING execution_id),
+    events AS (DELETE FROM outbox.execution_event e USING gone g WHERE e.execution_id = g.execution_id),
+    threads AS (DELETE FROM outbox.execution_thread t USING gone g WHERE t.execution_id = g.execution_id)
+    SELECT count(*) INTO forgotten FROM gone;
+    -- then the definitions no machine and no execution refers to any more
     DELETE FROM outbox.state_machine_revision r
      WHERE NOT EXISTS (SELECT 1 FROM outbox.state_machine m WHERE m.machine_id = r.machine_id AND m.revision = r.revision)
-       AND NOT EXISTS (SELECT 1 FROM outbox.execution x WHERE x.machine_id = r.machine_id AND x.revision = r.revision))
-  SELECT count(*) FROM gone
-$$;
+       AND NOT EXISTS (SELECT 1 FROM outbox.execution x WHERE x.machine_id = r.machine_id AND x.revision = r.revision);
+    RETURN forgotten;
+END $$;
 REVOKE ALL ON FUNCTION outbox.run_sfn_maintenance() FROM PUBLIC;
 COMMENT ON FUNCTION outbox.run_sfn_maintenance() IS
   'Forget executions closed longer than pg_outbox.execution_retention_days ago, and definitions no execution runs any more (the workers run it with queue maintenance)';
