@@ -65,15 +65,20 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql src/sfn/sfn_errcodes.h
 
 PG_CPPFLAGS = -I$(srcdir)/src
-# rebuild objects when a header changes (shared-memory layouts live in headers)
-autodepend = yes
-PG_CFLAGS = $(OUTBOX_CFLAGS)
+# Rebuild objects when a header changes (shared-memory layouts and the
+# interpreter's structs live in headers).  PGXS's own "autodepend" is reset
+# by Makefile.global on servers built without --enable-depend (Debian's), so
+# the compiler writes a .d file beside each object and we include them.
+PG_CFLAGS = $(OUTBOX_CFLAGS) -MMD -MP
 
 # Suites; scripts/test.sh runs them against its own preloaded cluster.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
 
 include $(PGXS)
+
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN += $(OBJS:.o=.d)
 
 # The command-line client (src/cli): libpq and json-c, installed beside
 # psql in $(bindir).

@@ -29,6 +29,7 @@ typedef struct SfnDiagnostic
 } SfnDiagnostic;
 
 /* sfn_data.c: paths, intrinsic functions, templates */
+extern Jsonb *sfn_current_variables;
 extern Jsonb *sfn_path_value(const char *path, Jsonb *input, Jsonb *context);
 extern Jsonb *sfn_intrinsic(const char *expr, Jsonb *input, Jsonb *context);
 extern Jsonb *sfn_apply_template(Jsonb *template, Jsonb *input, Jsonb *context);
@@ -38,6 +39,8 @@ extern Jsonb *sfn_state_input(JsonbContainer *state, Jsonb *raw_input, Jsonb *co
 extern Jsonb *sfn_state_output(JsonbContainer *state, Jsonb *raw_input, Jsonb *result, Jsonb *context);
 extern Jsonb *sfn_filter_path(JsonbContainer *state, const char *key, Jsonb *doc, Jsonb *context);
 extern Jsonb *sfn_result_path(JsonbContainer *holder, Jsonb *raw_input, Jsonb *result);
+extern Jsonb *sfn_select_result(JsonbContainer *state, Jsonb *result, Jsonb *context);
+extern Jsonb *sfn_place_result(JsonbContainer *state, Jsonb *raw_input, Jsonb *selected, Jsonb *context);
 extern char *sfn_choice_next(JsonbContainer *state, Jsonb *input, Jsonb *context);
 extern char *sfn_path_string(const char *path, const char *field, Jsonb *doc, Jsonb *context);
 

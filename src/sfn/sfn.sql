@@ -143,6 +143,7 @@ CREATE TABLE outbox.execution_thread (
     output          jsonb,
     error           text,
     cause           text,
+    vars            jsonb,
     PRIMARY KEY (execution_id, thread_id)
 );
 CREATE INDEX execution_thread_parent_idx ON outbox.execution_thread (execution_id, parent_id);

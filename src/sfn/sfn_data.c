@@ -25,6 +25,8 @@
  */
 #include "pg_outbox.h"
 
+#include <ctype.h>
+
 #include "common/base64.h"
 #include "common/cryptohash.h"
 #include "common/md5.h"
@@ -74,13 +76,35 @@ fail(const char *fmt,...)
 
 /* ---- paths ---- */
 
-/* The value of "$..." in input or "$$..." in context; NULL if nothing is there. */
+/*
+ * The variables a path "$name..." reads: the running thread's, set by the
+ * interpreter before it evaluates a state's data flow (NULL: none).
+ */
+Jsonb	   *sfn_current_variables = NULL;
+
+/* The value of "$..." in input, "$$..." in context, "$name..." in a variable; NULL if nothing is there. */
 Jsonb *
 sfn_path_value(const char *path, Jsonb *input, Jsonb *context)
 {
 	OutboxPath p;
 	bool		ctx = strncmp(path, "$$", 2) == 0;
 
+	if (path[0] == '$' && (isalpha((unsigned char) path[1]) || path[1] == '_'))
+	{
+		const char *end = path + 1;
+		JsonbValue *value;
+
+		while (isalnum((unsigned char) *end) || *end == '_')
+			end++;
+		value = sfn_current_variables ?
+			outbox_jsonb_get(&sfn_current_variables->root, pnstrdup(path + 1, end - path - 1)) : NULL;
+		if (value == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("States.Runtime: variable $%s is not defined", pnstrdup(path + 1, end - path - 1))));
+		outbox_path_parse(psprintf("$%s", end), "path", &p);
+		return outbox_path_eval(&p, JsonbValueToJsonb(value));
+	}
 	outbox_path_parse(ctx ? path + 1 : path, "path", &p);
 	return outbox_path_eval(&p, ctx ? context : input);
 }

@@ -76,6 +76,7 @@ typedef struct SfnThread
 	int32		next_item;		/* Map: next item to start */
 	int32		failures;		/* Map: failed items so far */
 	int32		last_event;		/* previousEventId of its next event */
+	Jsonb	   *vars;			/* its variables (Assign), or NULL */
 	Jsonb	   *output;			/* when succeeded */
 	char	   *error;			/* when failed */
 	char	   *cause;

@@ -124,13 +124,23 @@ set_at(JsonbParseState **st, JsonbContainer *doc, OutboxPathStep *steps, int n, 
 Jsonb *
 sfn_state_output(JsonbContainer *state, Jsonb *raw_input, Jsonb *result, Jsonb *context)
 {
-	JsonbValue *selector = outbox_jsonb_get(state, "ResultSelector");
-	Jsonb	   *merged;
+	return sfn_place_result(state, raw_input, sfn_select_result(state, result, context), context);
+}
 
-	if (selector)
-		result = sfn_apply_template(JsonbValueToJsonb(selector), result, context);
-	merged = sfn_result_path(state, raw_input, result);
-	return sfn_filter_path(state, "OutputPath", merged, context);
+/* ResultSelector applied to a result (the result itself without one). */
+Jsonb *
+sfn_select_result(JsonbContainer *state, Jsonb *result, Jsonb *context)
+{
+	JsonbValue *selector = outbox_jsonb_get(state, "ResultSelector");
+
+	return selector ? sfn_apply_template(JsonbValueToJsonb(selector), result, context) : result;
+}
+
+/* ResultPath, then OutputPath: the output of a state whose result was selected. */
+Jsonb *
+sfn_place_result(JsonbContainer *state, Jsonb *raw_input, Jsonb *selected, Jsonb *context)
+{
+	return sfn_filter_path(state, "OutputPath", sfn_result_path(state, raw_input, selected), context);
 }
 
 /* Place result into the raw input as the ResultPath of holder (a state or a catcher) says. */

@@ -263,6 +263,66 @@ sfn_state_event_typed(SfnRun *run, SfnThread *t, const char *type, const char *s
 	state_event(run, t, psprintf("%s%s", type, suffix), field, value);
 }
 
+/* {Type}StateExited: name, output and (when the state assigned some) assignedVariables */
+void
+sfn_exited_event(SfnRun *run, SfnThread *t, const char *type, Jsonb *out, Jsonb *assigned)
+{
+	SfnDetails	d;
+
+	if (!run->keep_history)
+	{
+		sfn_event(run, t, psprintf("%sStateExited", type), NULL, NULL);
+		return;
+	}
+	sfn_details_begin(&d);
+	sfn_details_text(&d, "name", t->state);
+	sfn_details_json(&d, "output", out);
+	sfn_details_json(&d, "assignedVariables", assigned);
+	sfn_event(run, t, psprintf("%sStateExited", type), NULL, sfn_details_end(&d));
+}
+
+/* ---- variables ---- */
+
+/*
+ * A state's (or a catcher's) Assign: every value computed from "$" (the
+ * state's input, or its selected result, or the error output) and the
+ * variables as they were when the state was entered, then all stored at
+ * once.  Returns what was assigned, or NULL.
+ */
+Jsonb *
+sfn_assign(SfnRun *run, SfnThread *t, JsonbContainer *holder, Jsonb *dollar)
+{
+	JsonbValue *assign = outbox_jsonb_get(holder, "Assign");
+	Jsonb	   *values;
+	JsonbParseState *st = NULL;
+	JsonbIterator *it;
+	char	   *key;
+	JsonbValue	v;
+
+	if (assign == NULL || assign->type != jbvBinary)
+		return NULL;
+	values = sfn_apply_template(JsonbValueToJsonb(assign), dollar, sfn_flow_context(run, t));
+	sfn_check_size(values, "assigned variables");
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	if (t->vars)
+	{
+		it = JsonbIteratorInit(&t->vars->root);
+		while (outbox_jsonb_next_pair(&it, &key, &v))
+			if (outbox_jsonb_get(&values->root, key) == NULL)
+				outbox_jsonb_push_value(&st, key, &v);
+	}
+	it = JsonbIteratorInit(&values->root);
+	while (outbox_jsonb_next_pair(&it, &key, &v))
+		outbox_jsonb_push_value(&st, key, &v);
+	t->vars = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+	if (VARSIZE(t->vars) - VARHDRSZ > 10 * 1024 * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("States.DataLimitExceeded: the variables of the execution are larger than 10 MiB")));
+	t->dirty = true;
+	return values;
+}
+
 /* ---- context object ($$) ---- */
 
 char *
@@ -366,6 +426,8 @@ Jsonb *
 sfn_flow_context(SfnRun *run, SfnThread *t)
 {
 	static Jsonb *empty = NULL;
+
+	sfn_current_variables = t->vars;	/* what "$name" paths read */
 
 	if (run->uses_context)
 		return sfn_context_object(run, t, t->state);
@@ -493,9 +555,11 @@ static void
 leave_wait(SfnRun *run, SfnThread *t, JsonbContainer *state, Jsonb *effective)
 {
 	Jsonb	   *out = filter(state, "OutputPath", effective, sfn_flow_context(run, t));
+	Jsonb	   *assigned;
 
 	sfn_check_size(out, "state output");
-	state_event(run, t, "WaitStateExited", "output", out);
+	assigned = sfn_assign(run, t, state, t->input);
+	sfn_exited_event(run, t, "Wait", out, assigned);
 	if (outbox_jsonb_get(state, "End"))
 		sfn_thread_end(run, t, out);
 	else
@@ -512,10 +576,10 @@ leave_wait(SfnRun *run, SfnThread *t, JsonbContainer *state, Jsonb *effective)
 
 /* Leave a state with its output: the next state, or the end of the thread. */
 void
-sfn_exit_state(SfnRun *run, SfnThread *t, JsonbContainer *state, const char *type, Jsonb *out)
+sfn_exit_state(SfnRun *run, SfnThread *t, JsonbContainer *state, const char *type, Jsonb *out, Jsonb *assigned)
 {
 	sfn_check_size(out, "state output");
-	sfn_state_event_typed(run, t, type, "StateExited", "output", out);
+	sfn_exited_event(run, t, type, out, assigned);
 	if (outbox_jsonb_get(state, "End"))
 	{
 		sfn_thread_end(run, t, out);
@@ -638,6 +702,7 @@ run_parallel(SfnRun *run, SfnThread *t, JsonbContainer *state)
 		char	   *scope = psprintf("%s%d", base, i);
 		SfnThread  *c = sfn_store_new_thread(run, t, i, scope, sfn_scope_start(run, scope), effective);
 
+		c->vars = t->vars;		/* a branch reads the variables of the scopes around it */
 		c->last_event = t->last_event;
 		sfn_thread_schedule(run, c, run->now);
 	}
@@ -675,6 +740,7 @@ sfn_map_start_item(SfnRun *run, SfnThread *t, JsonbContainer *state)
 	else
 		item_input = JsonbValueToJsonb(item);
 	c = sfn_store_new_thread(run, t, i, scope, sfn_scope_start(run, scope), item_input);
+	c->vars = t->vars;
 	sfn_iteration_event(run, t, "MapIterationStarted", i);
 	c->last_event = t->last_event;
 	sfn_thread_schedule(run, c, run->now);
@@ -769,7 +835,7 @@ enter_state(SfnRun *run, SfnThread *t, bool retry)
 		Jsonb	   *effective = sfn_state_input(state, t->input, context);
 		Jsonb	   *out = sfn_state_output(state, t->input, r ? JsonbValueToJsonb(r) : effective, context);
 
-		sfn_exit_state(run, t, state, type, out);
+		sfn_exit_state(run, t, state, type, out, sfn_assign(run, t, state, t->input));
 	}
 	else if (strcmp(type, "Choice") == 0)
 	{
@@ -784,7 +850,7 @@ enter_state(SfnRun *run, SfnThread *t, bool retry)
 							t->state)));
 		out = filter(state, "OutputPath", effective, context);
 		sfn_check_size(out, "state output");
-		state_event(run, t, "ChoiceStateExited", "output", out);
+		sfn_exited_event(run, t, "Choice", out, sfn_assign(run, t, state, t->input));
 		t->state = next;
 		t->input = out;
 		t->phase = SFN_PHASE_ENTER;

@@ -29,6 +29,7 @@ typedef struct SfnFlowArgs
 	const char *cause;
 	Jsonb	   *result;
 	Jsonb	   *out;
+	Jsonb	   *assigned;
 	int			n;
 	bool		done;
 } SfnFlowArgs;
@@ -47,7 +48,10 @@ extern void sfn_check_size(Jsonb *j, const char *what);
 extern int64 sfn_seconds_field(JsonbContainer *state, const char *field, Jsonb *doc, Jsonb *context,
 							   bool allow_zero);
 extern bool sfn_data_flow(void (*fn) (void *), void *arg, char **error, char **cause);
-extern void sfn_exit_state(SfnRun *run, SfnThread *t, JsonbContainer *state, const char *type, Jsonb *out);
+extern void sfn_exit_state(SfnRun *run, SfnThread *t, JsonbContainer *state, const char *type, Jsonb *out,
+						   Jsonb *assigned);
+extern void sfn_exited_event(SfnRun *run, SfnThread *t, const char *type, Jsonb *out, Jsonb *assigned);
+extern Jsonb *sfn_assign(SfnRun *run, SfnThread *t, JsonbContainer *holder, Jsonb *dollar);
 extern int	sfn_map_concurrency(JsonbContainer *state, Jsonb *input, Jsonb *context);
 extern void sfn_map_start_item(SfnRun *run, SfnThread *t, JsonbContainer *state);
 

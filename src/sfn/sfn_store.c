@@ -50,7 +50,7 @@
 #include "sfn/sfn_exec.h"
 #include "worker/worker.h"
 
-#define THREAD_COLUMNS 24
+#define THREAD_COLUMNS 25
 
 /* The run a worker is stepping, and whether something else saved its execution meanwhile. */
 static SfnRun *stepping_run = NULL;
@@ -236,6 +236,7 @@ thread_from_row(HeapTuple tup, TupleDesc desc)
 	t->output = col_jsonb(tup, desc, 22);
 	t->error = col_text(tup, desc, 23);
 	t->cause = col_text(tup, desc, 24);
+	t->vars = col_jsonb(tup, desc, 25);
 	return t;
 }
 
@@ -397,12 +398,13 @@ thread_datums(SfnRun *run, SfnThread *t, Datum *v, char *n)
 	JSONB_OR_NULL(21, t->output);
 	TEXT_OR_NULL(22, t->error);
 	TEXT_OR_NULL(23, t->cause);
+	JSONB_OR_NULL(24, t->vars);
 }
 
 static const Oid thread_types[THREAD_COLUMNS] = {
 	INT8OID, INT4OID, INT4OID, INT4OID, TEXTOID, TEXTOID, INT4OID, INT4OID, JSONBOID, JSONBOID,
 	JSONBOID, INT4OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT4OID,
-	INT4OID, INT4OID, INT4OID, JSONBOID, TEXTOID, TEXTOID
+	INT4OID, INT4OID, INT4OID, JSONBOID, TEXTOID, TEXTOID, JSONBOID
 };
 
 static void
@@ -417,13 +419,13 @@ save_threads(SfnRun *run)
 	{
 		insert_plan = outbox_prepare_plan("INSERT INTO outbox.execution_thread VALUES ($1, $2, $3, $4, $5, $6,"
 										  " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-										  " $21, $22, $23, $24)", THREAD_COLUMNS, (Oid *) thread_types);
+										  " $21, $22, $23, $24, $25)", THREAD_COLUMNS, (Oid *) thread_types);
 		update_plan = outbox_prepare_plan("UPDATE outbox.execution_thread SET parent_id = $3, item_index = $4,"
 										  " scope = $5, state = $6, phase = $7, status = $8, input = $9, work = $10,"
 										  " retries = $11, retry_count = $12, token = $13, entered_at = $14,"
 										  " timeout_at = $15, heartbeat_at = $16, wake = $17, pending = $18,"
 										  " next_item = $19, failures = $20, last_event = $21, output = $22,"
-										  " error = $23, cause = $24 WHERE execution_id = $1 AND thread_id = $2",
+										  " error = $23, cause = $24, vars = $25 WHERE execution_id = $1 AND thread_id = $2",
 										  THREAD_COLUMNS, (Oid *) thread_types);
 		delete_plan = outbox_prepare_plan("DELETE FROM outbox.execution_thread WHERE execution_id = $1"
 										  " AND thread_id = $2", 2, (Oid *) thread_types);

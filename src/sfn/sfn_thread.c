@@ -175,7 +175,7 @@ try_catch(SfnRun *run, SfnThread *t, JsonbContainer *state, const char *type, co
 		error_output = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 		out = sfn_result_path(c, t->input, error_output);
 		sfn_check_size(out, "state output");
-		sfn_state_event_typed(run, t, type, "StateExited", "output", out);
+		sfn_exited_event(run, t, type, out, sfn_assign(run, t, c, error_output));
 		t->state = outbox_jsonb_get_string(c, "Next");
 		t->input = out;
 		t->phase = SFN_PHASE_ENTER;
@@ -229,7 +229,11 @@ output_flow(void *arg)
 {
 	SfnFlowArgs   *a = arg;
 
-	a->out = sfn_state_output(a->state, a->t->input, a->result, sfn_flow_context(a->run, a->t));
+	Jsonb	   *context = sfn_flow_context(a->run, a->t);
+	Jsonb	   *selected = sfn_select_result(a->state, a->result, context);
+
+	a->out = sfn_place_result(a->state, a->t->input, selected, context);
+	a->assigned = sfn_assign(a->run, a->t, a->state, selected);
 }
 
 void
@@ -253,7 +257,7 @@ sfn_state_succeeded(SfnRun *run, SfnThread *t, Jsonb *result)
 		sfn_event(run, t, "MapStateSucceeded", NULL, NULL);
 	t->work = NULL;
 	t->pending = 0;
-	sfn_exit_state(run, t, state, type, a.out);
+	sfn_exit_state(run, t, state, type, a.out, a.assigned);
 }
 
 /* ---- threads ending ---- */
@@ -528,7 +532,7 @@ sfn_run_start(SfnRun *run)
 	sfn_thread_schedule(run, t, run->now);
 }
 
-/* Stop (ABORTED) or time out (TIMED_OUT) a running execution. */
+/* Stop (ABORTED), time out (TIMED_OUT) or fail (FAILED) a running execution from outside its states. */
 void
 sfn_run_abort(SfnRun *run, const char *status, const char *error, const char *cause)
 {
@@ -536,7 +540,8 @@ sfn_run_abort(SfnRun *run, const char *status, const char *error, const char *ca
 
 	if (t->status == SFN_THREAD_RUNNING)
 		abort_thread(run, t);
-	sfn_error_event(run, t, strcmp(status, "TIMED_OUT") == 0 ? "ExecutionTimedOut" : "ExecutionAborted", error, cause);
+	sfn_error_event(run, t, strcmp(status, "TIMED_OUT") == 0 ? "ExecutionTimedOut" :
+					strcmp(status, "FAILED") == 0 ? "ExecutionFailed" : "ExecutionAborted", error, cause);
 	finish_execution(run, status, NULL, error, cause);
 }
 

@@ -439,7 +439,7 @@ check_retry(Validator *v, JsonbContainer *s, const char *loc)
 static List *
 check_catch(Validator *v, JsonbContainer *s, const char *loc)
 {
-	static const char *const keys[] = {"ErrorEquals", "Next", "ResultPath", "Comment", NULL};
+	static const char *const keys[] = {"ErrorEquals", "Next", "ResultPath", "Comment", "Assign", NULL};
 	JsonbValue *c = outbox_jsonb_get(s, "Catch");
 	const char *cloc = at(loc, "Catch");
 	List	   *targets = NIL;
