@@ -50,11 +50,26 @@ SELECT outbox.start_execution('exec-vars-inner', '[1, 2]', 'v1') IS NOT NULL AS 
 SELECT pg_temp.drive();
 SELECT pg_temp.outcome('exec-vars-inner', 'v1');
 
+-- a Choice rule's own Assign, with the state's, when that rule matches
+SELECT outbox.create_state_machine('exec-vars-choice', $json$
+{"StartAt": "C", "States": {
+ "C": {"Type": "Choice", "Assign": {"seen": true},
+       "Choices": [{"Variable": "$.n", "NumericGreaterThan": 10, "Assign": {"size": "big"}, "Next": "Out"},
+                   {"Variable": "$.n", "NumericGreaterThan": 0, "Assign": {"size": "small", "seen": "twice"}, "Next": "Out"}],
+       "Default": "Out"},
+ "Out": {"Type": "Pass", "Parameters": {"seen.$": "$seen", "size.$": "$size"}, "End": true}}}
+$json$, 'EXPRESS') IS NOT NULL AS created;
+SELECT n, r->'output' AS output, r->>'cause' AS cause
+  FROM unnest('{20,5,-1}'::int[]) n, LATERAL outbox.start_sync_execution('exec-vars-choice', jsonb_build_object('n', n)) r;
+SELECT * FROM pg_temp.err($$SELECT outbox.create_state_machine('exec-vars-bad', '{"StartAt": "C", "States": {"C": {"Type": "Choice",
+  "Choices": [{"Not": {"Variable": "$.n", "IsPresent": true, "Assign": {"x": 1}}, "Next": "Out"}], "Default": "Out"},
+  "Out": {"Type": "Succeed"}}}')$$);
+
 -- EXPRESS runs keep variables in memory the same way
 SELECT outbox.create_state_machine('exec-vars-x', (SELECT definition FROM outbox.state_machine WHERE name = 'exec-vars'),
        'EXPRESS') IS NOT NULL AS created;
 SELECT r->'output' AS output FROM outbox.start_sync_execution('exec-vars-x', '{"name": "bob", "items": []}') r;
 
-SELECT outbox.delete_state_machine(m) FROM unnest('{exec-vars,exec-vars-inner,exec-vars-x}'::text[]) m;
+SELECT outbox.delete_state_machine(m) FROM unnest('{exec-vars,exec-vars-inner,exec-vars-x,exec-vars-choice}'::text[]) m;
 DELETE FROM outbox.execution WHERE state_machine IN ('exec-vars', 'exec-vars-inner');
 DROP FUNCTION vars_fail(jsonb);

@@ -42,6 +42,7 @@ extern Jsonb *sfn_result_path(JsonbContainer *holder, Jsonb *raw_input, Jsonb *r
 extern Jsonb *sfn_select_result(JsonbContainer *state, Jsonb *result, Jsonb *context);
 extern Jsonb *sfn_place_result(JsonbContainer *state, Jsonb *raw_input, Jsonb *selected, Jsonb *context);
 extern char *sfn_choice_next(JsonbContainer *state, Jsonb *input, Jsonb *context);
+extern JsonbContainer *sfn_choice_rule(JsonbContainer *state, Jsonb *input, Jsonb *context);
 extern char *sfn_path_string(const char *path, const char *field, Jsonb *doc, Jsonb *context);
 
 /* sfn_api.c: machines, names, rights */

@@ -202,7 +202,8 @@ sfn_choice_matches(JsonbContainer *rule, Jsonb *input, Jsonb *context)
 		JsonbValue	av;
 		JsonbValue	bv;
 
-		if (strcmp(key, "Variable") == 0 || strcmp(key, "Next") == 0 || strcmp(key, "Comment") == 0)
+		if (strcmp(key, "Variable") == 0 || strcmp(key, "Next") == 0 || strcmp(key, "Comment") == 0 ||
+			strcmp(key, "Assign") == 0)
 			continue;
 		if (strcmp(key, "IsPresent") != 0 && a == NULL)
 			runtime("the Variable %s selects nothing in the input", variable);

@@ -166,9 +166,9 @@ sfn_result_path(JsonbContainer *holder, Jsonb *raw_input, Jsonb *result)
 	return JsonbValueToJsonb(set_at(&st, &raw_input->root, p.steps, p.nsteps, result, WJB_VALUE));
 }
 
-/* Where a Choice state goes: the first matching rule's Next, the Default, or NULL. */
-char *
-sfn_choice_next(JsonbContainer *state, Jsonb *input, Jsonb *context)
+/* The first top-level rule of a Choice state that matches, or NULL. */
+JsonbContainer *
+sfn_choice_rule(JsonbContainer *state, Jsonb *input, Jsonb *context)
 {
 	JsonbValue *choices = outbox_jsonb_get(state, "Choices");
 
@@ -177,9 +177,18 @@ sfn_choice_next(JsonbContainer *state, Jsonb *input, Jsonb *context)
 		JsonbContainer *rule = getIthJsonbValueFromContainer(choices->val.binary.data, i)->val.binary.data;
 
 		if (sfn_choice_matches(rule, input, context))
-			return outbox_jsonb_get_string(rule, "Next");
+			return rule;
 	}
-	return outbox_jsonb_get_string(state, "Default");
+	return NULL;
+}
+
+/* Where a Choice state goes: the first matching rule's Next, the Default, or NULL. */
+char *
+sfn_choice_next(JsonbContainer *state, Jsonb *input, Jsonb *context)
+{
+	JsonbContainer *rule = sfn_choice_rule(state, input, context);
+
+	return outbox_jsonb_get_string(rule ? rule : state, rule ? "Next" : "Default");
 }
 
 /* A path that must select a string (ErrorPath, CausePath, TimestampPath). */

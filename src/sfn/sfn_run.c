@@ -283,6 +283,8 @@ sfn_exited_event(SfnRun *run, SfnThread *t, const char *type, Jsonb *out, Jsonb 
 
 /* ---- variables ---- */
 
+static Jsonb *assign_template(SfnRun *run, SfnThread *t, Jsonb *assign, Jsonb *dollar);
+
 /*
  * A state's (or a catcher's) Assign: every value computed from "$" (the
  * state's input, or its selected result, or the error output) and the
@@ -293,15 +295,22 @@ Jsonb *
 sfn_assign(SfnRun *run, SfnThread *t, JsonbContainer *holder, Jsonb *dollar)
 {
 	JsonbValue *assign = outbox_jsonb_get(holder, "Assign");
+
+	if (assign == NULL || assign->type != jbvBinary)
+		return NULL;
+	return assign_template(run, t, JsonbValueToJsonb(assign), dollar);
+}
+
+static Jsonb *
+assign_template(SfnRun *run, SfnThread *t, Jsonb *assign, Jsonb *dollar)
+{
 	Jsonb	   *values;
 	JsonbParseState *st = NULL;
 	JsonbIterator *it;
 	char	   *key;
 	JsonbValue	v;
 
-	if (assign == NULL || assign->type != jbvBinary)
-		return NULL;
-	values = sfn_apply_template(JsonbValueToJsonb(assign), dollar, sfn_flow_context(run, t));
+	values = sfn_apply_template(assign, dollar, sfn_flow_context(run, t));
 	sfn_check_size(values, "assigned variables");
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 	if (t->vars)
@@ -840,7 +849,11 @@ enter_state(SfnRun *run, SfnThread *t, bool retry)
 	else if (strcmp(type, "Choice") == 0)
 	{
 		Jsonb	   *effective = filter(state, "InputPath", t->input, context);
-		char	   *next = sfn_choice_next(state, effective, context);
+		JsonbContainer *rule = sfn_choice_rule(state, effective, context);
+		char	   *next = outbox_jsonb_get_string(rule ? rule : state, rule ? "Next" : "Default");
+		JsonbValue *rule_assign = rule ? outbox_jsonb_get(rule, "Assign") : NULL;
+		JsonbValue *state_assign = outbox_jsonb_get(state, "Assign");
+		Jsonb	   *assigned = NULL;
 		Jsonb	   *out;
 
 		if (next == NULL)
@@ -850,7 +863,16 @@ enter_state(SfnRun *run, SfnThread *t, bool retry)
 							t->state)));
 		out = filter(state, "OutputPath", effective, context);
 		sfn_check_size(out, "state output");
-		sfn_exited_event(run, t, "Choice", out, sfn_assign(run, t, state, t->input));
+		/* the state's Assign and the matched rule's, all from the values on entry */
+		if (rule_assign && state_assign)
+			assigned = assign_template(run, t,
+									   DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
+																		  JsonbPGetDatum(JsonbValueToJsonb(state_assign)),
+																		  JsonbPGetDatum(JsonbValueToJsonb(rule_assign)))),
+									   t->input);
+		else if (rule_assign || state_assign)
+			assigned = assign_template(run, t, JsonbValueToJsonb(rule_assign ? rule_assign : state_assign), t->input);
+		sfn_exited_event(run, t, "Choice", out, assigned);
 		t->state = next;
 		t->input = out;
 		t->phase = SFN_PHASE_ENTER;

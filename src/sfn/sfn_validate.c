@@ -542,7 +542,10 @@ check_choice_rule(Validator *v, JsonbValue *rule, const char *loc, bool top)
 					report(v, "INVALID_JSON_PATH", at(loc, key), "%s must be a reference path", key);
 			}
 		}
-		else if (strcmp(key, "Variable") != 0 && strcmp(key, "Next") != 0 && strcmp(key, "Comment") != 0)
+		else if (strcmp(key, "Assign") == 0 && !top)
+			report(v, "SCHEMA_VALIDATION_FAILED", at(loc, key), "only a top-level choice rule may have Assign");
+		else if (strcmp(key, "Variable") != 0 && strcmp(key, "Next") != 0 && strcmp(key, "Comment") != 0 &&
+				 strcmp(key, "Assign") != 0)
 			report(v, "SCHEMA_VALIDATION_FAILED", at(loc, key), "field \"%s\" is not allowed in a choice rule", key);
 	}
 	if (logical && (comparisons > 0 || outbox_jsonb_get(r, "Variable")))
