@@ -1038,6 +1038,9 @@ sfn_store_prepare(SfnRun *run, const char *machine_ref, Jsonb *input, const char
 	run->timeout_at = timeout && timeout->type == jbvNumeric ?
 		run->now + DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(timeout->val.numeric))) * USECS_PER_SEC :
 		DT_NOEND;
+	/* an EXPRESS execution lives at most five minutes */
+	if (strcmp(run->type, "EXPRESS") == 0)
+		run->timeout_at = Min(run->timeout_at, run->now + (int64) SFN_EXPRESS_MAX_SECONDS * USECS_PER_SEC);
 }
 
 /*
