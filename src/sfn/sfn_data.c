@@ -26,6 +26,7 @@
 #include "pg_outbox.h"
 
 #include <ctype.h>
+#include <errno.h>
 
 #include "common/base64.h"
 #include "common/cryptohash.h"
@@ -168,9 +169,12 @@ as_int(Jsonb *j, const char *fn, int argn)
 	if (!scalar(j, &v) || v.type != jbvNumeric)
 		fail("argument %d of %s must be an integer", argn, fn);
 	s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+	errno = 0;
 	n = strtoll(s, &end, 10);
 	if (*end != '\0')
 		fail("argument %d of %s must be an integer, not %s", argn, fn, s);
+	if (errno == ERANGE || n < -INT64CONST(4503599627370496) || n > INT64CONST(4503599627370496))
+		fail("argument %d of %s is out of range: %s", argn, fn, s);	/* |n| <= 2^52: exact as a double too */
 	return n;
 }
 
@@ -359,10 +363,10 @@ call(const char *name, Jsonb **a, int n)
 		if (size < 1)
 			fail("%s: the chunk size must be a positive integer", fn);
 		len = JsonContainerSize(arr);
-		chunks = palloc(sizeof(Jsonb *) * Max(1, (len + size - 1) / size));
-		for (int i = 0; i < len; i += size)
+		chunks = palloc(sizeof(Jsonb *) * (len / Min(size, Max(len, 1)) + 1));
+		for (int64 i = 0; i < len; i += size)
 		{
-			int			m = Min(size, len - i);
+			int			m = (int) Min(size, len - i);
 			Jsonb	  **items = palloc(sizeof(Jsonb *) * m);
 
 			for (int k = 0; k < m; k++)
@@ -394,14 +398,15 @@ call(const char *name, Jsonb **a, int n)
 		step = as_int(a[2], fn, 3);
 		if (step == 0)
 			fail("%s: the step must not be 0", fn);
+		/* arguments are within +-2^52 (as_int), so these cannot overflow */
 		count = (end - start) / step + 1;
-		if (count < 0)
+		if (count < 0 || (step > 0 && start > end) || (step < 0 && start < end))
 			count = 0;
 		if (count > ARRAY_RANGE_MAX)
 			fail("%s: the range has %lld elements, at most %d are allowed", fn, (long long) count, ARRAY_RANGE_MAX);
 		items = palloc(sizeof(Jsonb *) * Max(count, 1));
-		for (int64 v = start; step > 0 ? v <= end : v >= end; v += step)
-			items[k++] = json_of(psprintf(INT64_FORMAT, v));
+		for (k = 0; k < count; k++)
+			items[k] = json_of(psprintf(INT64_FORMAT, start + k * step));
 		return array_of(items, k);
 	}
 	if (strcmp(name, "ArrayGetItem") == 0)

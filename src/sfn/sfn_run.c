@@ -610,6 +610,10 @@ run_task(SfnRun *run, SfnThread *t, JsonbContainer *state)
 	SfnTaskCall call;
 	Jsonb	   *context;
 	volatile SfnTaskOutcome outcome = SFN_TASK_FAILED;
+	Jsonb	   *volatile early = NULL;
+	const char *saved_token;
+	Jsonb	   *saved_outcome;
+	MemoryContext saved_cxt;
 	int64		timeout;
 	int64		heartbeat;
 
@@ -618,6 +622,7 @@ run_task(SfnRun *run, SfnThread *t, JsonbContainer *state)
 	if (call.wait_for_token || call.sync)
 		t->token = sfn_new_token(run, t);
 	context = sfn_context_object(run, t, t->state);	/* task_context() shows it */
+	sfn_current_variables = t->vars;
 	call.parameters = sfn_state_input(state, t->input, context);
 	sfn_check_size(call.parameters, "task input");
 	call.context = context;
@@ -645,28 +650,34 @@ run_task(SfnRun *run, SfnThread *t, JsonbContainer *state)
 		sfn_event(run, t, "TaskScheduled", NULL, NULL);
 	task_event(run, t, "TaskStarted", &call, NULL, NULL, NULL);
 
+	/* the task may run another execution inline (start_sync_execution): nest the globals */
+	saved_token = sfn_early_token;
+	saved_outcome = sfn_early_outcome;
+	saved_cxt = sfn_early_cxt;
 	sfn_early_token = t->token;
 	sfn_early_outcome = NULL;
 	sfn_early_cxt = CurrentMemoryContext;
 	PG_TRY();
 	{
 		outcome = sfn_task_run(run, t, &call);
+		early = sfn_early_outcome;
 	}
 	PG_FINALLY();
 	{
-		sfn_early_token = NULL;
+		sfn_early_token = saved_token;
+		sfn_early_outcome = saved_outcome;
+		sfn_early_cxt = saved_cxt;
 	}
 	PG_END_TRY();
-	if (outcome == SFN_TASK_WAITING && sfn_early_outcome)
+	run->now = outbox_now();	/* the task took its time: what follows happens now */
+	if (outcome == SFN_TASK_WAITING && early)
 	{
 		/* completed before it waited: the outcome applies now */
 		task_event(run, t, "TaskSubmitted", &call, NULL, NULL, call.submitted);
-		t->work = sfn_early_outcome;
-		sfn_early_outcome = NULL;
+		t->work = early;
 		apply_result(run, t);
 		return;
 	}
-	sfn_early_outcome = NULL;
 	switch (outcome)
 	{
 		case SFN_TASK_DONE:
@@ -844,6 +855,7 @@ enter_state(SfnRun *run, SfnThread *t, bool retry)
 		Jsonb	   *effective = sfn_state_input(state, t->input, context);
 		Jsonb	   *out = sfn_state_output(state, t->input, r ? JsonbValueToJsonb(r) : effective, context);
 
+		sfn_check_size(out, "state output");
 		sfn_exit_state(run, t, state, type, out, sfn_assign(run, t, state, t->input));
 	}
 	else if (strcmp(type, "Choice") == 0)
@@ -959,6 +971,7 @@ apply_result(SfnRun *run, SfnThread *t)
 		task_event(run, t, timed_out ? "TaskTimedOut" : "TaskFailed", &call, error ? error : "", cause, NULL);
 		sfn_state_error(run, t, error, cause);
 	}
+	sfn_current_variables = NULL;	/* the thread's memory may not outlive the step */
 }
 
 /* A callback task's timer: a timeout, or an early wake-up after a heartbeat. */
@@ -1038,6 +1051,13 @@ sfn_run_step(SfnRun *run, SfnThread *t)
 	char	   *cause;
 
 	t->scheduled = false;
+	sfn_current_variables = t->vars;
 	if (!sfn_data_flow(step_flow, &a, &error, &cause))
+	{
+		/* an error that reached here after the thread ended belongs to no state of it */
+		if (t->status != SFN_THREAD_RUNNING)
+			elog(ERROR, "%s: %s (after thread %d of execution %s ended)", error, cause, t->id, run->arn);
 		sfn_state_error(run, t, error, cause);
+	}
+	sfn_current_variables = NULL;	/* the thread's memory may not outlive the step */
 }

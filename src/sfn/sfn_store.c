@@ -28,6 +28,7 @@
  */
 #include "pg_outbox.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -51,6 +52,11 @@
 #include "worker/worker.h"
 
 #define THREAD_COLUMNS 25
+#define SFN_STEP_ATTEMPTS 10		/* a step failing with a non-States error this often fails its execution */
+
+static void parse_token(const char *token, int64 *execution, int32 *thread);
+static bool complete_in_run(SfnRun *run, int32 thread, const char *token, Jsonb *output, const char *error,
+							const char *cause, bool heartbeat, bool quiet);
 
 /* The run a worker is stepping, and whether something else saved its execution meanwhile. */
 static SfnRun *stepping_run = NULL;
@@ -141,7 +147,40 @@ typedef struct DefinitionEntry
 static HTAB *definitions = NULL;
 static MemoryContext definitions_cxt = NULL;
 
-/* A revision never changes once written, so the cache never goes stale. */
+static bool definitions_stale = false;
+
+/*
+ * A committed revision never changes, but one this backend read in a
+ * transaction that rolled back may be written again with another
+ * definition: the cache is dropped after any abort.  It is also trimmed
+ * (at 512 entries) only between transactions, never under a running step
+ * that holds one of its definitions.
+ */
+static void
+definitions_xact_callback(XactEvent event, void *arg)
+{
+	sfn_current_variables = NULL;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		definitions_stale = true;
+	if (definitions && (definitions_stale || hash_get_num_entries(definitions) >= 512) &&
+		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		 event == XACT_EVENT_PARALLEL_ABORT))
+	{
+		hash_destroy(definitions);
+		MemoryContextReset(definitions_cxt);
+		definitions = NULL;
+		definitions_stale = false;
+	}
+}
+
+static void
+definitions_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		definitions_stale = true;
+}
+
+/* The definition of a machine's revision, cached per backend. */
 Jsonb *
 sfn_store_definition(int64 machine_id, int32 revision, bool *uses_context)
 {
@@ -152,12 +191,6 @@ sfn_store_definition(int64 machine_id, int32 revision, bool *uses_context)
 	memset(&key, 0, sizeof(key));
 	key.machine_id = machine_id;
 	key.revision = revision;
-	if (definitions && hash_get_num_entries(definitions) >= 512)
-	{
-		hash_destroy(definitions);
-		MemoryContextReset(definitions_cxt);
-		definitions = NULL;
-	}
 	if (definitions == NULL)
 	{
 		HASHCTL		ctl;
@@ -583,7 +616,11 @@ wake_payload(SfnRun *run, SfnThread *t)
 					: psprintf("{\"e\": %lld, \"x\": \"timeout\"}", (long long) run->execution_id));
 }
 
-/* An ended execution's timers (timeouts, heartbeats, retries) will never be needed. */
+/*
+ * An ended execution's timers (timeouts, heartbeats, retries) will never be
+ * needed.  Items another worker holds are left: waiting for them would
+ * invert the lock order (item, then execution) and they end as stale.
+ */
 static void
 drop_wakeups(SfnRun *run)
 {
@@ -596,8 +633,9 @@ drop_wakeups(SfnRun *run)
 	vals[1] = Int64GetDatum(run->item ? run->item->item_id : 0);
 	store_begin(&s);
 	if (plan == NULL)
-		plan = outbox_prepare_plan("DELETE FROM outbox.due_item WHERE kind = 'sfn' AND payload->>'e' = $1"
-								   " AND item_id <> $2", 2, types);
+		plan = outbox_prepare_plan("DELETE FROM outbox.due_item WHERE item_id IN (SELECT item_id FROM outbox.due_item"
+								   " WHERE kind = 'sfn' AND payload->>'e' = $1 AND item_id <> $2"
+								   " FOR UPDATE SKIP LOCKED)", 2, types);
 	if (SPI_execute_plan(plan, vals, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not drop the timers of execution %s", run->arn);
 	store_end(&s);
@@ -638,7 +676,7 @@ sfn_store_save(SfnRun *run)
 
 	if (stepping_run && run != stepping_run && run->execution_id == stepping_run->execution_id)
 		stepping_interfered = true;
-	if (run->last_event > SFN_HISTORY_MAX && strcmp(run->status, "RUNNING") == 0)
+	if (run->keep_history && run->last_event > SFN_HISTORY_MAX && strcmp(run->status, "RUNNING") == 0)
 		sfn_run_abort(run, "FAILED", "States.Runtime",
 					  psprintf("the execution history reached its limit of %d events", SFN_HISTORY_MAX));
 	run->notify = NIL;
@@ -684,17 +722,32 @@ sfn_store_save(SfnRun *run)
 	run->ended = false;
 	run->item = NULL;
 
-	/* a parent's .sync task waits for this execution */
+	/*
+	 * A parent's .sync task waits for this execution: it hears of the end
+	 * through a due item of its own (locking the parent here, while this
+	 * execution is locked, would invert the order a parent stopping its
+	 * children takes).
+	 */
 	foreach(lc, notify)
 	{
 		char	   *token = lfirst(lc);
 		Jsonb	   *description = sfn_describe_run(run, true);
+		int64		parent;
+		int32		thread;
+		SfnDetails	d;
 
+		parse_token(token, &parent, &thread);
+		sfn_details_begin(&d);
+		sfn_details_int(&d, "e", parent);
+		sfn_details_text(&d, "token", token);
 		if (strcmp(run->status, "SUCCEEDED") == 0)
-			(void) sfn_store_complete_token(token, description, NULL, NULL, false, true);
+			sfn_details_json(&d, "output", description);
 		else
-			(void) sfn_store_complete_token(token, NULL, "States.TaskFailed", sfn_json_text(description),
-											false, true);
+		{
+			sfn_details_text(&d, "error", "States.TaskFailed");
+			sfn_details_text(&d, "cause", sfn_json_text(description));
+		}
+		(void) outbox_due_schedule("sfn", run->now, run->owner, InvalidOid, sfn_details_end(&d));
 	}
 }
 
@@ -784,6 +837,9 @@ run_due(OutboxDueItem *item)
 	JsonbValue *wv;
 	SfnRun	   *run;
 	SfnThread  *t;
+	SfnRun	   *saved_run;
+	bool		saved_interfered;
+	volatile bool interfered = false;
 
 	if (e == NULL || e->type != jbvNumeric)
 	{
@@ -798,6 +854,30 @@ run_due(OutboxDueItem *item)
 		return;
 	}
 	run->item = item;
+	if (item->attempts >= SFN_STEP_ATTEMPTS)
+	{
+		/* a step that fails for a reason outside the definition will not start working */
+		sfn_run_abort(run, "FAILED", "States.Runtime",
+					  psprintf("a step of the execution failed %d times in a row; the last error is in outbox.due_item",
+							   item->attempts));
+		sfn_store_save(run);
+		return;
+	}
+	if (outbox_jsonb_get(&p->root, "token"))
+	{
+		/* a child execution ended: the .sync task waiting for it completes */
+		char	   *token = outbox_jsonb_get_string(&p->root, "token");
+		JsonbValue *output = outbox_jsonb_get(&p->root, "output");
+		int64		execution;
+		int32		thread;
+
+		parse_token(token, &execution, &thread);
+		if (!complete_in_run(run, thread, token, output ? JsonbValueToJsonb(output) : NULL,
+							 outbox_jsonb_get_string(&p->root, "error"),
+							 outbox_jsonb_get_string(&p->root, "cause"), false, true))
+			outbox_due_finish(item);	/* nobody waits any more */
+		return;
+	}
 	if (outbox_jsonb_get(&p->root, "x"))
 	{
 		/* the execution's TimeoutSeconds (a redrive restarts the clock: older items are early) */
@@ -818,18 +898,22 @@ run_due(OutboxDueItem *item)
 		return;
 	}
 	run->item_thread = t;
+	saved_run = stepping_run;
+	saved_interfered = stepping_interfered;
 	stepping_run = run;
 	stepping_interfered = false;
 	PG_TRY();
 	{
 		sfn_run_step(run, t);
+		interfered = stepping_interfered;
 	}
 	PG_FINALLY();
 	{
-		stepping_run = NULL;
+		stepping_run = saved_run;
+		stepping_interfered = saved_interfered;
 	}
 	PG_END_TRY();
-	if (stepping_interfered)
+	if (interfered)
 	{
 		/* the task changed its own execution (stop_execution): that wins, if it stuck */
 		SfnRun	   *now = sfn_store_load(run->execution_id, NULL, true);
@@ -847,6 +931,8 @@ void
 sfn_store_init(void)
 {
 	outbox_due_register("sfn", run_due);
+	RegisterXactCallback(definitions_xact_callback, NULL);
+	RegisterSubXactCallback(definitions_subxact_callback, NULL);
 }
 
 /* ---- task tokens ---- */
@@ -879,8 +965,6 @@ sfn_store_complete_token(const char *token, Jsonb *output, const char *error, co
 	int64		execution;
 	int32		thread;
 	SfnRun	   *run;
-	SfnThread  *t;
-	JsonbParseState *st = NULL;
 
 	parse_token(token, &execution, &thread);
 	if (sfn_early_token && strcmp(token, sfn_early_token) == 0)
@@ -919,7 +1003,17 @@ sfn_store_complete_token(const char *token, Jsonb *output, const char *error, co
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("TaskDoesNotExist: no task has the token \"%s\"", token)));
-	t = sfn_store_thread(run, thread, true);
+	return complete_in_run(run, thread, token, output, error, cause, heartbeat, quiet);
+}
+
+/* The outcome for the thread waiting on token, in its (loaded, locked) run; saved. */
+static bool
+complete_in_run(SfnRun *run, int32 thread, const char *token, Jsonb *output, const char *error,
+				const char *cause, bool heartbeat, bool quiet)
+{
+	SfnThread  *t = sfn_store_thread(run, thread, true);
+	JsonbParseState *st = NULL;
+
 	if (t == NULL || t->token == NULL || strcmp(t->token, token) != 0 || t->phase != SFN_PHASE_CALLBACK ||
 		t->status != SFN_THREAD_RUNNING || strcmp(run->status, "RUNNING") != 0)
 	{
@@ -1084,7 +1178,23 @@ sfn_store_start(const char *machine_ref, Jsonb *input, const char *name, Oid cal
 		if (status)
 		{
 			if (strcmp(status, "RUNNING") == 0 && compareJsonbContainers(&old_input->root, &input->root) == 0)
+			{
+				/* the same child again (a retried .sync task): it now reports to the new token */
+				if (parent_token)
+				{
+					Oid			types[2] = {TEXTOID, TEXTOID};
+					Datum		vals[2];
+
+					vals[0] = CStringGetTextDatum(run->arn);
+					vals[1] = CStringGetTextDatum(parent_token);
+					store_begin(&s);
+					if (SPI_execute_with_args("UPDATE outbox.execution SET parent_token = $2 WHERE arn = $1",
+											  2, types, vals, NULL, false, 0) != SPI_OK_UPDATE)
+						elog(ERROR, "could not update execution %s", run->arn);
+					store_end(&s);
+				}
 				return run->arn;
+			}
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("ExecutionAlreadyExists: execution \"%s\" of state machine \"%s\" already exists",

@@ -211,6 +211,7 @@ call_function(SfnRun *run, SfnTaskCall *call, const char *name, Jsonb *payload, 
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool bad_name = false;
 	int			timeout;
+	Jsonb	   *saved_context;
 
 	PG_TRY();
 	{
@@ -242,9 +243,10 @@ call_function(SfnRun *run, SfnTaskCall *call, const char *name, Jsonb *payload, 
 		timeout = cfg.timeout_seconds;
 	}
 	task_error_name[0] = '\0';
+	saved_context = current_task_context;	/* a task may run a task (start_sync_execution) */
 	current_task_context = call->context;
 	worker_call_function(fn, run->owner, payload, timeout * 1000, &r);
-	current_task_context = NULL;
+	current_task_context = saved_context;
 	if (!r.ok)
 	{
 		if (r.sqlerrcode == ERRCODE_TASK_ERROR)

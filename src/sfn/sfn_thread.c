@@ -176,6 +176,7 @@ try_catch(SfnRun *run, SfnThread *t, JsonbContainer *state, const char *type, co
 		out = sfn_result_path(c, t->input, error_output);
 		sfn_check_size(out, "state output");
 		sfn_exited_event(run, t, type, out, sfn_assign(run, t, c, error_output));
+		sfn_drop_threads(run, t);	/* a caught Parallel or Map leaves nothing behind */
 		t->state = outbox_jsonb_get_string(c, "Next");
 		t->input = out;
 		t->phase = SFN_PHASE_ENTER;
@@ -207,6 +208,8 @@ sfn_state_error(SfnRun *run, SfnThread *t, const char *error, const char *cause)
 	if (error == NULL)
 		error = "";
 	t->token = NULL;
+	if (t->phase == SFN_PHASE_JOIN)
+		abort_threads(run, t);	/* a Map that failed while starting its items */
 	if (error_is_terminal(error) ||
 		!(strcmp(type, "Task") == 0 || strcmp(type, "Parallel") == 0 || strcmp(type, "Map") == 0))
 	{
@@ -233,6 +236,7 @@ output_flow(void *arg)
 	Jsonb	   *selected = sfn_select_result(a->state, a->result, context);
 
 	a->out = sfn_place_result(a->state, a->t->input, selected, context);
+	sfn_check_size(a->out, "state output");	/* the state's error, not a thread's */
 	a->assigned = sfn_assign(a->run, a->t, a->state, selected);
 }
 
@@ -347,6 +351,8 @@ child_ended(SfnRun *run, SfnThread *c, bool ok)
 
 	if (p->status != SFN_THREAD_RUNNING || p->phase != SFN_PHASE_JOIN)
 		return;					/* the parent already failed or was stopped */
+	if (strcmp(sfn_state_type(sfn_thread_state(run, p)), "Map") == 0 && p->work == NULL)
+		elog(ERROR, "Map thread %d of execution %s has no items", p->id, run->arn);
 	state = sfn_thread_state(run, p);
 	type = sfn_state_type(state);
 	p->pending--;
@@ -366,7 +372,7 @@ child_ended(SfnRun *run, SfnThread *c, bool ok)
 
 			p->failures++;
 			sfn_iteration_event(run, p, "MapIterationFailed", c->index);
-			if ((count || pct) &&
+			if ((count || pct) && !error_is_terminal(c->error ? c->error : "") &&
 				((count && p->failures <= tolerated_count) ||
 				 (pct && 100.0 * p->failures / n <= tolerated_pct)))
 			{
@@ -487,16 +493,17 @@ static void
 abort_threads(SfnRun *run, SfnThread *parent)
 {
 	ListCell   *lc;
+	bool		map = strcmp(sfn_state_type(sfn_thread_state(run, parent)), "Map") == 0;
 
 	foreach(lc, sfn_store_children(run, parent))
 	{
 		SfnThread  *c = lfirst(lc);
 
-		if (c->status == SFN_THREAD_RUNNING)
-			abort_thread(run, c);
-		if (strcmp(sfn_state_type(sfn_thread_state(run, parent)), "Map") == 0 && c->status == SFN_THREAD_ABORTED)
+		if (c->status != SFN_THREAD_RUNNING)
+			continue;			/* kept: a redrive reruns only what did not succeed */
+		abort_thread(run, c);
+		if (map)
 			sfn_iteration_event(run, parent, "MapIterationAborted", c->index);
-		c->dirty = true;		/* kept: a redrive reruns only what did not succeed */
 	}
 }
 

@@ -124,6 +124,9 @@ worker_next_due(void)
 
 typedef OutboxDueItem DueItem;
 
+/* A handler is running: its user code may not run due work itself (it would step its own work). */
+static bool in_due_work = false;
+
 #define MAX_DUE_KINDS 16
 
 static struct
@@ -376,15 +379,20 @@ run_handler(DueItem *it)
 	}
 	it->disposition = OUTBOX_DUE_KEEP;
 	worker_subxact_begin(&sx);
+	in_due_work = true;
 	PG_TRY();
 	{
 		handler(it);
+		in_due_work = false;
 		worker_subxact_release(&sx);
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata = worker_subxact_abort(&sx);
+		ErrorData  *edata;
 		int64		delay = USECS_PER_SEC << Min(it->attempts, 12);
+
+		in_due_work = false;
+		edata = worker_subxact_abort(&sx);
 
 		worker_count(WORKER_COUNT_FAILED);
 		item_postpone(it, outbox_now() + Min(delay, USECS_PER_HOUR), it->attempts + 1, edata->message);
@@ -478,6 +486,10 @@ outbox_run_due_work(PG_FUNCTION_ARGS)
 	TimestampTz until = GetCurrentTimestamp() + (int64) (max_seconds * USECS_PER_SEC);
 	int			done = 0;
 
+	if (in_due_work)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("outbox.run_due_work cannot be called from due work (a task, delivery or target function)")));
 	if (max_items < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -244,6 +244,7 @@ worker_call_function(Oid fn, Oid run_as, Jsonb *payload, int timeout_ms, WorkerC
 	Oid			saved_user;
 	int			saved_context;
 	volatile bool armed = false;
+	volatile TimestampTz started = 0;
 
 	memset(r, 0, sizeof(*r));
 	GetUserIdAndSecContext(&saved_user, &saved_context);
@@ -262,6 +263,7 @@ worker_call_function(Oid fn, Oid run_as, Jsonb *payload, int timeout_ms, WorkerC
 			aclcheck_error(acl, OBJECT_FUNCTION, get_func_name(fn));
 		if (timeout_ms > 0 && !get_timeout_active(STATEMENT_TIMEOUT))
 		{
+			started = GetCurrentTimestamp();
 			enable_timeout_after(STATEMENT_TIMEOUT, timeout_ms);
 			armed = true;
 		}
@@ -282,11 +284,15 @@ worker_call_function(Oid fn, Oid run_as, Jsonb *payload, int timeout_ms, WorkerC
 	PG_CATCH();
 	{
 		ErrorData  *edata;
+		/* our timer fired (ProcessInterrupts has already reset its indicator) */
+		bool		timed_out = armed && TimestampDifferenceExceeds(started, GetCurrentTimestamp(), timeout_ms - 1);
 
 		if (armed)
 			disable_timeout(STATEMENT_TIMEOUT, false);
 		SetUserIdAndSecContext(saved_user, saved_context);
 		edata = worker_subxact_abort(&sx);
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !timed_out)
+			ReThrowError(edata);	/* a cancel, or the caller's own statement_timeout: not the function's failure */
 		r->ok = false;
 		r->sqlerrcode = edata->sqlerrcode;
 		r->message = edata->message ? pstrdup(edata->message) : pstrdup("unknown error");
