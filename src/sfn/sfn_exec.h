@@ -84,6 +84,12 @@ typedef struct SfnThread
 	bool		is_new;
 	bool		dirty;
 	bool		deleted;
+	/* the documents as loaded: unchanged ones are not written again */
+	Jsonb	   *loaded_input;
+	Jsonb	   *loaded_work;
+	Jsonb	   *loaded_vars;
+	Jsonb	   *loaded_output;
+	Jsonb	   *loaded_retries;
 	bool		scheduled;
 	TimestampTz due_at;			/* when scheduled */
 	int64		schedule_seq;	/* in memory: order among threads due at once */

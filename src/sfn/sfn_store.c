@@ -270,6 +270,11 @@ thread_from_row(HeapTuple tup, TupleDesc desc)
 	t->error = col_text(tup, desc, 23);
 	t->cause = col_text(tup, desc, 24);
 	t->vars = col_jsonb(tup, desc, 25);
+	t->loaded_input = t->input;
+	t->loaded_work = t->work;
+	t->loaded_vars = t->vars;
+	t->loaded_output = t->output;
+	t->loaded_retries = t->retries;
 	return t;
 }
 
@@ -319,6 +324,17 @@ sfn_store_thread(SfnRun *run, int32 id, bool missing_ok)
 	return t;
 }
 
+static int
+thread_order(const ListCell *a, const ListCell *b)
+{
+	const SfnThread *x = lfirst(a);
+	const SfnThread *y = lfirst(b);
+
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return x->id < y->id ? -1 : (x->id > y->id ? 1 : 0);
+}
+
 List *
 sfn_store_children(SfnRun *run, SfnThread *parent)
 {
@@ -337,7 +353,8 @@ sfn_store_children(SfnRun *run, SfnThread *parent)
 		store_begin(&s);
 		if (plan == NULL)
 			plan = outbox_prepare_plan("SELECT * FROM outbox.execution_thread"
-									   " WHERE execution_id = $1 AND parent_id = $2", 2, types);
+									   " WHERE execution_id = $1 AND parent_id = $2 ORDER BY item_index, thread_id",
+									   2, types);
 		if (SPI_execute_plan(plan, vals, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the threads of execution %s", run->arn);
 		MemoryContextSwitchTo(s.cxt);
@@ -357,6 +374,7 @@ sfn_store_children(SfnRun *run, SfnThread *parent)
 		if (t->parent == parent->id && !t->deleted)
 			result = lappend(result, t);
 	}
+	list_sort(result, thread_order);	/* branch or item order, whatever was loaded first */
 	return result;
 }
 
@@ -446,6 +464,7 @@ save_threads(SfnRun *run)
 	static SPIPlanPtr insert_plan = NULL;
 	static SPIPlanPtr update_plan = NULL;
 	static SPIPlanPtr delete_plan = NULL;
+	static SPIPlanPtr light_plan = NULL;
 	ListCell   *lc;
 
 	if (insert_plan == NULL)
@@ -462,6 +481,14 @@ save_threads(SfnRun *run)
 										  THREAD_COLUMNS, (Oid *) thread_types);
 		delete_plan = outbox_prepare_plan("DELETE FROM outbox.execution_thread WHERE execution_id = $1"
 										  " AND thread_id = $2", 2, (Oid *) thread_types);
+		/* bookkeeping only (a Map counting its items): the documents stay as they are */
+		light_plan = outbox_prepare_plan("UPDATE outbox.execution_thread SET parent_id = $3, item_index = $4,"
+										 " scope = $5, state = $6, phase = $7, status = $8, retry_count = $12,"
+										 " token = $13, entered_at = $14, timeout_at = $15, heartbeat_at = $16,"
+										 " wake = $17, pending = $18, next_item = $19, failures = $20,"
+										 " last_event = $21, error = $23, cause = $24"
+										 " WHERE execution_id = $1 AND thread_id = $2",
+										 THREAD_COLUMNS, (Oid *) thread_types);
 	}
 	foreach(lc, run->threads)
 	{
@@ -483,11 +510,22 @@ save_threads(SfnRun *run)
 		if (!t->dirty && !t->is_new)
 			continue;
 		thread_datums(run, t, v, n);
-		rc = SPI_execute_plan(t->is_new ? insert_plan : update_plan, v, n, false, 0);
+		if (t->is_new)
+			rc = SPI_execute_plan(insert_plan, v, n, false, 0);
+		else if (t->input == t->loaded_input && t->work == t->loaded_work && t->vars == t->loaded_vars &&
+				 t->output == t->loaded_output && t->retries == t->loaded_retries)
+			rc = SPI_execute_plan(light_plan, v, n, false, 0);
+		else
+			rc = SPI_execute_plan(update_plan, v, n, false, 0);
 		if (rc != (t->is_new ? SPI_OK_INSERT : SPI_OK_UPDATE))
 			elog(ERROR, "could not store a thread of execution %s", run->arn);
 		t->is_new = false;
 		t->dirty = false;
+		t->loaded_input = t->input;
+		t->loaded_work = t->work;
+		t->loaded_vars = t->vars;
+		t->loaded_output = t->output;
+		t->loaded_retries = t->retries;
 	}
 }
 

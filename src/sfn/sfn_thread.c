@@ -36,6 +36,17 @@
 #include "sfn/sfn_run_int.h"
 
 static void abort_threads(SfnRun *run, SfnThread *parent);
+
+/*
+ * Only a thread in a Parallel or Map state has threads under it: leaving
+ * such a state (joined, caught, dropped) takes them away.
+ */
+static bool
+has_threads(const char *type)
+{
+	return strcmp(type, "Parallel") == 0 || strcmp(type, "Map") == 0;
+}
+
 static void abort_thread(SfnRun *run, SfnThread *t);
 
 /* ---- errors: Retry, Catch, failing the thread ---- */
@@ -475,7 +486,8 @@ abort_thread(SfnRun *run, SfnThread *t)
 {
 	char	   *type = sfn_state_type(sfn_thread_state(run, t));
 
-	abort_threads(run, t);
+	if (has_threads(type))
+		abort_threads(run, t);
 	if (t->phase == SFN_PHASE_CALLBACK && t->token && run->persistent)
 		sfn_store_stop_children(t->token);
 	if (t->phase != SFN_PHASE_ENTER &&
@@ -517,7 +529,8 @@ sfn_drop_threads(SfnRun *run, SfnThread *t)
 	{
 		SfnThread  *c = lfirst(lc);
 
-		sfn_drop_threads(run, c);
+		if (has_threads(sfn_state_type(sfn_thread_state(run, c))))
+			sfn_drop_threads(run, c);
 		c->deleted = true;
 		c->dirty = true;
 	}
