@@ -16,6 +16,12 @@
  *   -> store changed threads, new events, the execution row, and the due
  *      items of scheduled threads (the item being run is reused)
  *
+ * Locks are always taken due item first, then execution, then (stopping a
+ * .sync child) the child execution: a child that ends tells its parent
+ * through a due item of the parent's instead of locking it, and an ended
+ * execution drops only the timers no other worker holds.  A step that
+ * fails ten times for a reason outside the definition fails its execution.
+ *
  * Task tokens are "<execution>.<thread>.<128 random bits>": the numbers
  * find the thread, the random part must match the token it holds.
  *
