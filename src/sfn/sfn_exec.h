@@ -25,6 +25,7 @@
 #define OUTBOX_SFN_EXEC_H
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 
@@ -207,6 +208,8 @@ extern SfnThread *sfn_store_new_thread(SfnRun *run, SfnThread *parent, int32 ind
 extern void sfn_store_save(SfnRun *run);
 extern SfnRun *sfn_store_load(int64 id, const char *arn, bool lock);
 extern void sfn_store_stop_children(const char *token);
+extern TimestampTz sfn_store_timeout_at(SfnRun *run);
+extern Jsonb *sfn_task_outcome(Jsonb *output, const char *error, const char *cause);
 extern char *sfn_new_token(SfnRun *run, SfnThread *t);
 extern Jsonb *sfn_store_definition(int64 machine_id, int32 revision, bool *uses_context);
 extern void sfn_store_prepare(SfnRun *run, const char *machine_ref, Jsonb *input, const char *name,
@@ -221,6 +224,7 @@ extern void sfn_store_init(void);
 extern char *sfn_execution_arn(const char *type, const char *machine, const char *name);
 extern Jsonb *sfn_describe_run(SfnRun *run, bool sync2_output);
 extern char *sfn_json_text(Jsonb *j);
+extern char *sfn_limited_text_arg(FunctionCallInfo fcinfo, int n, const char *field, int max);
 extern Jsonb *sfn_json(const char *text);
 
 /* the details object of a history event */

@@ -268,7 +268,7 @@ forget_threads(SfnRun *run)
 static void
 run_in_memory(SfnRun *run)
 {
-	TimestampTz deadline = Min(run->timeout_at, run->start_date + (int64) SFN_EXPRESS_MAX_SECONDS * USECS_PER_SEC);
+	TimestampTz deadline = run->timeout_at;	/* at most five minutes (sfn_store_timeout_at) */
 	int			steps = 0;
 
 	while (strcmp(run->status, "RUNNING") == 0)
@@ -402,8 +402,9 @@ execution_arg(FunctionCallInfo fcinfo, int n, bool lock, const char *right)
 	return run;
 }
 
-static char *
-limited_text_arg(FunctionCallInfo fcinfo, int n, const char *field, int max)
+/* A text argument of at most max characters (error, cause), or NULL. */
+char *
+sfn_limited_text_arg(FunctionCallInfo fcinfo, int n, const char *field, int max)
 {
 	char	   *s = PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
 
@@ -418,8 +419,8 @@ PG_FUNCTION_INFO_V1(outbox_stop_execution);
 Datum
 outbox_stop_execution(PG_FUNCTION_ARGS)
 {
-	char	   *error = limited_text_arg(fcinfo, 1, "error", SFN_ERROR_MAX);
-	char	   *cause = limited_text_arg(fcinfo, 2, "cause", SFN_CAUSE_MAX);
+	char	   *error = sfn_limited_text_arg(fcinfo, 1, "error", SFN_ERROR_MAX);
+	char	   *cause = sfn_limited_text_arg(fcinfo, 2, "cause", SFN_CAUSE_MAX);
 	OutboxCall	call;
 	SfnRun	   *run;
 	TimestampTz stop_date;
@@ -462,14 +463,6 @@ outbox_redrive_execution(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("ExecutionNotRedrivable: execution \"%s\" cannot be redriven: %s", run->arn, why)));
 	sfn_run_redrive(run);
-	if (outbox_jsonb_get(&run->definition->root, "TimeoutSeconds"))
-	{
-		JsonbValue *timeout = outbox_jsonb_get(&run->definition->root, "TimeoutSeconds");
-
-		run->timeout_at = run->now +
-			DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(timeout->val.numeric))) * USECS_PER_SEC;
-		run->schedule_timeout = true;
-	}
 	sfn_store_save(run);
 	redrive_date = run->redrive_date;
 	outbox_call_end(&call);
@@ -530,15 +523,9 @@ outbox_list_executions(PG_FUNCTION_ARGS)
 							  " ORDER BY start_date DESC, execution_id DESC LIMIT $3", 3, types, vals, nulls, true, 0)
 		!= SPI_OK_SELECT)
 		elog(ERROR, "could not list executions");
+	/* the query's columns are the function's OUT columns */
 	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		Datum		row[7];
-		bool		rnulls[7];
-
-		for (int c = 0; c < 7; c++)
-			row[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &rnulls[c]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, rnulls);
-	}
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
 	outbox_call_end(&call);
 	return (Datum) 0;
 }
@@ -569,15 +556,9 @@ outbox_get_execution_history(PG_FUNCTION_ARGS)
 							  2, (Oid[]) {type, BOOLOID}, (Datum[]) {val, BoolGetDatum(include_data)}, NULL, true, 0)
 		!= SPI_OK_SELECT)
 		elog(ERROR, "could not read the history of execution %s", run->arn);
+	/* the query's columns are the function's OUT columns */
 	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		Datum		row[5];
-		bool		rnulls[5];
-
-		for (int c = 0; c < 5; c++)
-			row[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &rnulls[c]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, rnulls);
-	}
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
 	outbox_call_end(&call);
 	return (Datum) 0;
 }
@@ -615,8 +596,8 @@ Datum
 outbox_send_task_failure(PG_FUNCTION_ARGS)
 {
 	char	   *token = token_arg(fcinfo);
-	char	   *error = limited_text_arg(fcinfo, 1, "error", SFN_ERROR_MAX);
-	char	   *cause = limited_text_arg(fcinfo, 2, "cause", SFN_CAUSE_MAX);
+	char	   *error = sfn_limited_text_arg(fcinfo, 1, "error", SFN_ERROR_MAX);
+	char	   *cause = sfn_limited_text_arg(fcinfo, 2, "cause", SFN_CAUSE_MAX);
 	OutboxCall	call;
 
 	outbox_call_begin(&call);
@@ -686,15 +667,10 @@ outbox_execution_counts(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not count executions");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		Datum		row[7];
-		bool		nulls[7];
 		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 
-		if (!sfn_machine_has_right(name, outbox_current_caller, "read"))
-			continue;
-		for (int c = 0; c < 7; c++)
-			row[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+		if (sfn_machine_has_right(name, outbox_current_caller, "read"))
+			tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
 	}
 	outbox_call_end(&call);
 	return (Datum) 0;

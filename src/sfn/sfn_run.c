@@ -179,24 +179,6 @@ sfn_event(SfnRun *run, SfnThread *t, const char *type, const char *details_key, 
 	run->events = lappend(run->events, e);
 }
 
-/* {"name": state, field: value} -- the details of Entered/Exited events */
-static void
-state_event(SfnRun *run, SfnThread *t, const char *type, const char *field, Jsonb *value)
-{
-	SfnDetails	d;
-
-	if (!run->keep_history)
-	{
-		sfn_event(run, t, type, NULL, NULL);
-		return;
-	}
-	sfn_details_begin(&d);
-	sfn_details_text(&d, "name", t->state);
-	if (field)
-		sfn_details_json(&d, field, value);
-	sfn_event(run, t, type, NULL, sfn_details_end(&d));
-}
-
 /* name and index of a Map iteration */
 void
 sfn_iteration_event(SfnRun *run, SfnThread *map, const char *type, int index)
@@ -256,11 +238,21 @@ sfn_error_event(SfnRun *run, SfnThread *t, const char *type, const char *error, 
 	sfn_event(run, t, type, NULL, sfn_details_end(&d));
 }
 
-void
-sfn_state_event_typed(SfnRun *run, SfnThread *t, const char *type, const char *suffix, const char *field,
-				  Jsonb *value)
+/* {Type}StateEntered: name and input */
+static void
+entered_event(SfnRun *run, SfnThread *t, const char *type)
 {
-	state_event(run, t, psprintf("%s%s", type, suffix), field, value);
+	SfnDetails	d;
+
+	if (!run->keep_history)
+	{
+		sfn_event(run, t, psprintf("%sStateEntered", type), NULL, NULL);
+		return;
+	}
+	sfn_details_begin(&d);
+	sfn_details_text(&d, "name", t->state);
+	sfn_details_json(&d, "input", t->input);
+	sfn_event(run, t, psprintf("%sStateEntered", type), NULL, sfn_details_end(&d));
 }
 
 /* {Type}StateExited: name, output and (when the state assigned some) assignedVariables */
@@ -472,12 +464,6 @@ sfn_check_size(Jsonb *j, const char *what)
 						SFN_PAYLOAD_MAX)));
 }
 
-static Jsonb *
-filter(JsonbContainer *state, const char *key, Jsonb *doc, Jsonb *context)
-{
-	return sfn_filter_path(state, key, doc, context);
-}
-
 /* A positive integer field, or its *Path twin read from doc; 0 when neither is there. */
 int64
 sfn_seconds_field(JsonbContainer *state, const char *field, Jsonb *doc, Jsonb *context, bool allow_zero)
@@ -563,24 +549,22 @@ sfn_data_flow(void (*fn) (void *), void *arg, char **error, char **cause)
 static void
 leave_wait(SfnRun *run, SfnThread *t, JsonbContainer *state, Jsonb *effective)
 {
-	Jsonb	   *out = filter(state, "OutputPath", effective, sfn_flow_context(run, t));
-	Jsonb	   *assigned;
+	Jsonb	   *out = sfn_filter_path(state, "OutputPath", effective, sfn_flow_context(run, t));
 
 	sfn_check_size(out, "state output");
-	assigned = sfn_assign(run, t, state, t->input);
-	sfn_exited_event(run, t, "Wait", out, assigned);
-	if (outbox_jsonb_get(state, "End"))
-		sfn_thread_end(run, t, out);
-	else
-	{
-		t->state = outbox_jsonb_get_string(state, "Next");
-		t->input = out;
-		t->phase = SFN_PHASE_ENTER;
-		t->retries = NULL;
-		t->retry_count = 0;
-		t->work = NULL;
-		sfn_thread_schedule(run, t, run->now);
-	}
+	sfn_exit_state(run, t, state, "Wait", out, sfn_assign(run, t, state, t->input));
+}
+
+/* The thread goes on to state next with input in (entering it resets the rest). */
+void
+sfn_goto_state(SfnRun *run, SfnThread *t, char *next, Jsonb *in)
+{
+	t->state = next;
+	t->input = in;
+	t->phase = SFN_PHASE_ENTER;
+	t->work = NULL;
+	t->token = NULL;
+	sfn_thread_schedule(run, t, run->now);
 }
 
 /* Leave a state with its output: the next state, or the end of the thread. */
@@ -590,18 +574,9 @@ sfn_exit_state(SfnRun *run, SfnThread *t, JsonbContainer *state, const char *typ
 	sfn_check_size(out, "state output");
 	sfn_exited_event(run, t, type, out, assigned);
 	if (outbox_jsonb_get(state, "End"))
-	{
 		sfn_thread_end(run, t, out);
-		return;
-	}
-	t->state = outbox_jsonb_get_string(state, "Next");
-	t->input = out;
-	t->phase = SFN_PHASE_ENTER;
-	t->retries = NULL;
-	t->retry_count = 0;
-	t->work = NULL;
-	t->token = NULL;
-	sfn_thread_schedule(run, t, run->now);
+	else
+		sfn_goto_state(run, t, outbox_jsonb_get_string(state, "Next"), out);
 }
 
 static void
@@ -773,7 +748,7 @@ static void
 run_map(SfnRun *run, SfnThread *t, JsonbContainer *state)
 {
 	Jsonb	   *context = sfn_flow_context(run, t);
-	Jsonb	   *effective = filter(state, "InputPath", t->input, context);
+	Jsonb	   *effective = sfn_filter_path(state, "InputPath", t->input, context);
 	char	   *items_path = outbox_jsonb_get_string(state, "ItemsPath");
 	Jsonb	   *items = items_path ? sfn_path_value(items_path, effective, context) : effective;
 	int			n;
@@ -839,7 +814,7 @@ enter_state(SfnRun *run, SfnThread *t, bool retry)
 		t->retry_count = 0;
 		t->work = NULL;
 		t->token = NULL;
-		sfn_state_event_typed(run, t, type, "StateEntered", "input", t->input);
+		entered_event(run, t, type);
 	}
 	t->dirty = true;
 
@@ -860,7 +835,7 @@ enter_state(SfnRun *run, SfnThread *t, bool retry)
 	}
 	else if (strcmp(type, "Choice") == 0)
 	{
-		Jsonb	   *effective = filter(state, "InputPath", t->input, context);
+		Jsonb	   *effective = sfn_filter_path(state, "InputPath", t->input, context);
 		JsonbContainer *rule = sfn_choice_rule(state, effective, context);
 		char	   *next = outbox_jsonb_get_string(rule ? rule : state, rule ? "Next" : "Default");
 		JsonbValue *rule_assign = rule ? outbox_jsonb_get(rule, "Assign") : NULL;
@@ -873,7 +848,7 @@ enter_state(SfnRun *run, SfnThread *t, bool retry)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("States.NoChoiceMatched: no Choice rule matched the input of state \"%s\" and it has no Default",
 							t->state)));
-		out = filter(state, "OutputPath", effective, context);
+		out = sfn_filter_path(state, "OutputPath", effective, context);
 		sfn_check_size(out, "state output");
 		/* the state's Assign and the matched rule's, all from the values on entry */
 		if (rule_assign && state_assign)
@@ -885,17 +860,14 @@ enter_state(SfnRun *run, SfnThread *t, bool retry)
 		else if (rule_assign || state_assign)
 			assigned = assign_template(run, t, JsonbValueToJsonb(rule_assign ? rule_assign : state_assign), t->input);
 		sfn_exited_event(run, t, "Choice", out, assigned);
-		t->state = next;
-		t->input = out;
-		t->phase = SFN_PHASE_ENTER;
-		sfn_thread_schedule(run, t, run->now);
+		sfn_goto_state(run, t, next, out);
 	}
 	else if (strcmp(type, "Succeed") == 0)
 	{
-		Jsonb	   *out = filter(state, "OutputPath", filter(state, "InputPath", t->input, context), context);
+		Jsonb	   *out = sfn_filter_path(state, "OutputPath", sfn_filter_path(state, "InputPath", t->input, context), context);
 
 		sfn_check_size(out, "state output");
-		state_event(run, t, "SucceedStateExited", "output", out);
+		sfn_exited_event(run, t, "Succeed", out, NULL);
 		sfn_thread_end(run, t, out);
 	}
 	else if (strcmp(type, "Fail") == 0)
@@ -913,7 +885,7 @@ enter_state(SfnRun *run, SfnThread *t, bool retry)
 	}
 	else if (strcmp(type, "Wait") == 0)
 	{
-		Jsonb	   *effective = filter(state, "InputPath", t->input, context);
+		Jsonb	   *effective = sfn_filter_path(state, "InputPath", t->input, context);
 		TimestampTz until;
 		char	   *ts = outbox_jsonb_get_string(state, "Timestamp");
 		char	   *ts_path = outbox_jsonb_get_string(state, "TimestampPath");
@@ -979,7 +951,6 @@ static void
 callback_due(SfnRun *run, SfnThread *t)
 {
 	const char *error;
-	JsonbParseState *st = NULL;
 
 	if (run->now < t->heartbeat_at && run->now < t->timeout_at)
 	{
@@ -988,12 +959,9 @@ callback_due(SfnRun *run, SfnThread *t)
 	}
 	error = run->now >= t->heartbeat_at && t->heartbeat_at <= t->timeout_at ?
 		"States.HeartbeatTimeout" : "States.Timeout";
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	outbox_jsonb_push_string(&st, "error", error);
-	outbox_jsonb_push_string(&st, "cause", strcmp(error, "States.Timeout") == 0 ?
-							 "the task did not finish within TimeoutSeconds" :
-							 "no heartbeat arrived within HeartbeatSeconds");
-	t->work = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+	t->work = sfn_task_outcome(NULL, error, strcmp(error, "States.Timeout") == 0 ?
+							   "the task did not finish within TimeoutSeconds" :
+							   "no heartbeat arrived within HeartbeatSeconds");
 	apply_result(run, t);
 }
 

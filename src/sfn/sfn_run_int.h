@@ -39,8 +39,6 @@ extern char *sfn_state_type(JsonbContainer *state);
 extern JsonbValue sfn_binary_value(Jsonb *j);
 extern char *sfn_scope_start(SfnRun *run, const char *scope);
 extern char *sfn_role_arn(SfnRun *run);
-extern void sfn_state_event_typed(SfnRun *run, SfnThread *t, const char *type, const char *suffix,
-								  const char *field, Jsonb *value);
 extern void sfn_iteration_event(SfnRun *run, SfnThread *map, const char *type, int index);
 extern void sfn_error_event(SfnRun *run, SfnThread *t, const char *type, const char *error, const char *cause);
 extern Jsonb *sfn_flow_context(SfnRun *run, SfnThread *t);
@@ -50,6 +48,7 @@ extern int64 sfn_seconds_field(JsonbContainer *state, const char *field, Jsonb *
 extern bool sfn_data_flow(void (*fn) (void *), void *arg, char **error, char **cause);
 extern void sfn_exit_state(SfnRun *run, SfnThread *t, JsonbContainer *state, const char *type, Jsonb *out,
 						   Jsonb *assigned);
+extern void sfn_goto_state(SfnRun *run, SfnThread *t, char *next, Jsonb *in);
 extern void sfn_exited_event(SfnRun *run, SfnThread *t, const char *type, Jsonb *out, Jsonb *assigned);
 extern Jsonb *sfn_assign(SfnRun *run, SfnThread *t, JsonbContainer *holder, Jsonb *dollar);
 extern int	sfn_map_concurrency(JsonbContainer *state, Jsonb *input, Jsonb *context);

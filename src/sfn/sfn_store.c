@@ -998,6 +998,26 @@ parse_token(const char *token, int64 *execution, int32 *thread)
 }
 
 /*
+ * A waiting task's outcome as the thread keeps it until its next step
+ * applies it: {"output": v}, or {"error": e, "cause": c}.
+ */
+Jsonb *
+sfn_task_outcome(Jsonb *output, const char *error, const char *cause)
+{
+	SfnDetails	d;
+
+	sfn_details_begin(&d);
+	if (output)
+		sfn_details_json(&d, "output", output);
+	else
+	{
+		sfn_details_text(&d, "error", error);
+		sfn_details_text(&d, "cause", cause);
+	}
+	return sfn_details_end(&d);
+}
+
+/*
  * SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat, and a child
  * execution ending under a parent's .sync task: the waiting thread gets
  * the outcome and is woken (its next step applies it).
@@ -1017,19 +1037,7 @@ sfn_store_complete_token(const char *token, Jsonb *output, const char *error, co
 		MemoryContext old = MemoryContextSwitchTo(sfn_early_cxt);
 
 		if (!heartbeat && sfn_early_outcome == NULL)
-		{
-			SfnDetails	d;
-
-			sfn_details_begin(&d);
-			if (output)
-				sfn_details_json(&d, "output", output);
-			else
-			{
-				sfn_details_text(&d, "error", error);
-				sfn_details_text(&d, "cause", cause);
-			}
-			sfn_early_outcome = sfn_details_end(&d);
-		}
+			sfn_early_outcome = sfn_task_outcome(output, error, cause);
 		else if (!heartbeat)
 		{
 			MemoryContextSwitchTo(old);
@@ -1056,7 +1064,6 @@ complete_in_run(SfnRun *run, int32 thread, const char *token, Jsonb *output, con
 				const char *cause, bool heartbeat, bool quiet)
 {
 	SfnThread  *t = sfn_store_thread(run, thread, true);
-	JsonbParseState *st = NULL;
 
 	if (t == NULL || t->token == NULL || strcmp(t->token, token) != 0 || t->phase != SFN_PHASE_CALLBACK ||
 		t->status != SFN_THREAD_RUNNING || strcmp(run->status, "RUNNING") != 0)
@@ -1074,22 +1081,7 @@ complete_in_run(SfnRun *run, int32 thread, const char *token, Jsonb *output, con
 		sfn_store_save(run);
 		return true;
 	}
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	if (output)
-	{
-		JsonbValue	v;
-
-		outbox_jsonb_root_value(output, &v);
-		outbox_jsonb_push_value(&st, "output", &v);
-	}
-	else
-	{
-		if (error)
-			outbox_jsonb_push_string(&st, "error", error);
-		if (cause)
-			outbox_jsonb_push_string(&st, "cause", cause);
-	}
-	t->work = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+	t->work = sfn_task_outcome(output, error, cause);
 	t->phase = SFN_PHASE_RESULT;
 	sfn_thread_schedule(run, t, run->now);
 	sfn_store_save(run);
@@ -1116,7 +1108,6 @@ sfn_store_prepare(SfnRun *run, const char *machine_ref, Jsonb *input, const char
 	Oid			type = TEXTOID;
 	Datum		val = CStringGetTextDatum(machine);
 	bool		found = false;
-	JsonbValue *timeout;
 	static SPIPlanPtr machine_plan = NULL;
 
 	if (VARSIZE(input) - VARHDRSZ > SFN_PAYLOAD_MAX)
@@ -1172,13 +1163,21 @@ sfn_store_prepare(SfnRun *run, const char *machine_ref, Jsonb *input, const char
 	run->status = pstrdup("RUNNING");
 	run->next_thread = 1;
 	run->definition = sfn_store_definition(run->machine_id, run->revision, &run->uses_context);
-	timeout = outbox_jsonb_get(&run->definition->root, "TimeoutSeconds");
-	run->timeout_at = timeout && timeout->type == jbvNumeric ?
+	run->timeout_at = sfn_store_timeout_at(run);
+}
+
+/* When the execution times out if it starts (or is redriven) now: TimeoutSeconds, and five minutes for EXPRESS. */
+TimestampTz
+sfn_store_timeout_at(SfnRun *run)
+{
+	JsonbValue *timeout = outbox_jsonb_get(&run->definition->root, "TimeoutSeconds");
+	TimestampTz at = timeout && timeout->type == jbvNumeric ?
 		run->now + DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(timeout->val.numeric))) * USECS_PER_SEC :
 		DT_NOEND;
-	/* an EXPRESS execution lives at most five minutes */
+
 	if (strcmp(run->type, "EXPRESS") == 0)
-		run->timeout_at = Min(run->timeout_at, run->now + (int64) SFN_EXPRESS_MAX_SECONDS * USECS_PER_SEC);
+		at = Min(at, run->now + (int64) SFN_EXPRESS_MAX_SECONDS * USECS_PER_SEC);
+	return at;
 }
 
 /*

@@ -149,17 +149,11 @@ PG_FUNCTION_INFO_V1(outbox_raise_task_error);
 Datum
 outbox_raise_task_error(PG_FUNCTION_ARGS)
 {
-	char	   *error = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *cause = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *error = sfn_limited_text_arg(fcinfo, 0, "error", SFN_ERROR_MAX);
+	char	   *cause = sfn_limited_text_arg(fcinfo, 1, "cause", SFN_CAUSE_MAX);
 
-	if (strlen(error) > SFN_ERROR_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("invalid \"error\": longer than %d characters", SFN_ERROR_MAX)));
-	if (cause && strlen(cause) > SFN_CAUSE_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("invalid \"cause\": longer than %d characters", SFN_CAUSE_MAX)));
+	if (error == NULL)
+		error = "";
 	strlcpy(task_error_name, error, sizeof(task_error_name));
 	ereport(ERROR,
 			(errcode(ERRCODE_TASK_ERROR),

@@ -188,12 +188,7 @@ try_catch(SfnRun *run, SfnThread *t, JsonbContainer *state, const char *type, co
 		sfn_check_size(out, "state output");
 		sfn_exited_event(run, t, type, out, sfn_assign(run, t, c, error_output));
 		sfn_drop_threads(run, t);	/* a caught Parallel or Map leaves nothing behind */
-		t->state = outbox_jsonb_get_string(c, "Next");
-		t->input = out;
-		t->phase = SFN_PHASE_ENTER;
-		t->token = NULL;
-		t->work = NULL;
-		sfn_thread_schedule(run, t, run->now);
+		sfn_goto_state(run, t, outbox_jsonb_get_string(c, "Next"), out);
 		return true;
 	}
 	return false;
@@ -627,6 +622,9 @@ sfn_run_redrive(SfnRun *run)
 	run->cause = NULL;
 	run->stop_date = DT_NOBEGIN;
 	run->dirty = true;
+	/* the execution's TimeoutSeconds clock starts again */
+	run->timeout_at = sfn_store_timeout_at(run);
+	run->schedule_timeout = run->timeout_at != DT_NOEND;
 	sfn_details_begin(&d);
 	sfn_details_int(&d, "redriveCount", run->redrive_count);
 	sfn_event(run, t, "ExecutionRedriven", NULL, run->keep_history ? sfn_details_end(&d) : NULL);

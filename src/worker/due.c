@@ -56,16 +56,36 @@
 #define RETRY_BASE_SECONDS		60	/* Lambda: 1 minute, then 2 */
 #define THROTTLE_DELAY_MS		200
 
+/*
+ * Run a statement on outbox.due_item as the extension owner, with a plan
+ * kept across calls (*plan, prepared the first time).
+ */
+static void
+item_exec(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls,
+		  int expected)
+{
+	OutboxUserSwitch sw;
+	int			rc;
+
+	outbox_become_owner(&sw);
+	SPI_connect();
+	if (*plan == NULL)
+		*plan = outbox_prepare_plan(sql, nargs, types);
+	rc = SPI_execute_plan(*plan, vals, nulls, false, 0);
+	if (rc != expected)
+		elog(ERROR, "could not change a due item: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	outbox_restore_user(&sw);
+}
+
 /* Add a due item in the caller's transaction; its request id is returned. */
 char *
 outbox_due_schedule(const char *kind, TimestampTz due_at, Oid run_as, Oid function, void *payload)
 {
-	OutboxUserSwitch sw;
 	Datum		uuid = DirectFunctionCall1(gen_random_uuid, (Datum) 0);
 	Oid			types[7] = {TEXTOID, TIMESTAMPTZOID, REGROLEOID, REGPROCEDUREOID, JSONBOID, UUIDOID, TIMESTAMPTZOID};
 	Datum		vals[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	int			rc;
 	static SPIPlanPtr plan = NULL;
 
 	vals[0] = CStringGetTextDatum(kind);
@@ -79,16 +99,8 @@ outbox_due_schedule(const char *kind, TimestampTz due_at, Oid run_as, Oid functi
 		nulls[4] = 'n';
 	vals[5] = uuid;
 	vals[6] = TimestampTzGetDatum(outbox_now());
-	outbox_become_owner(&sw);
-	SPI_connect();
-	if (plan == NULL)
-		plan = outbox_prepare_plan("INSERT INTO outbox.due_item (kind, due_at, run_as, function, payload,"
-								   " request_id, enqueued_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, types);
-	rc = SPI_execute_plan(plan, vals, nulls, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not schedule a due item: %s", SPI_result_code_string(rc));
-	SPI_finish();
-	outbox_restore_user(&sw);
+	item_exec(&plan, "INSERT INTO outbox.due_item (kind, due_at, run_as, function, payload, request_id,"
+			  " enqueued_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, types, vals, nulls, SPI_OK_INSERT);
 	worker_wake_at_commit();
 	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
 }
@@ -149,20 +161,6 @@ outbox_due_register(const char *kind, OutboxDueHandler handler)
 static void item_delete(int64 item_id);
 static void item_postpone(DueItem *it, TimestampTz due_at, int attempts, const char *error);
 
-/* Run an SQL statement on outbox.due_item as the extension owner. */
-static void
-item_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls)
-{
-	OutboxUserSwitch sw;
-
-	outbox_become_owner(&sw);
-	SPI_connect();
-	if (SPI_execute_with_args(sql, nargs, types, vals, nulls, false, 0) < 0)
-		elog(ERROR, "could not change a due item");
-	SPI_finish();
-	outbox_restore_user(&sw);
-}
-
 /*
  * A handler's decisions are noted and applied by run_handler after the
  * handler's subtransaction: the item row is locked by the worker's top
@@ -200,20 +198,12 @@ item_reschedule(DueItem *it)
 	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, JSONBOID};
 	Datum		vals[3];
 	static SPIPlanPtr plan = NULL;
-	OutboxUserSwitch sw;
 
 	vals[0] = Int64GetDatum(it->item_id);
 	vals[1] = TimestampTzGetDatum(it->next_due);
 	vals[2] = PointerGetDatum(it->next_payload);
-	outbox_become_owner(&sw);
-	SPI_connect();
-	if (plan == NULL)
-		plan = outbox_prepare_plan("UPDATE outbox.due_item SET due_at = $2, payload = $3, attempts = 0,"
-								   " last_error = NULL WHERE item_id = $1", 3, types);
-	if (SPI_execute_plan(plan, vals, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not reschedule a due item");
-	SPI_finish();
-	outbox_restore_user(&sw);
+	item_exec(&plan, "UPDATE outbox.due_item SET due_at = $2, payload = $3, attempts = 0, last_error = NULL"
+			  " WHERE item_id = $1", 3, types, vals, NULL, SPI_OK_UPDATE);
 	/* due now: this worker's loop takes it next; later: the scheduler must know */
 	if (it->next_due > outbox_now())
 		worker_wake_at_commit();
@@ -224,18 +214,9 @@ item_delete(int64 item_id)
 {
 	Oid			type = INT8OID;
 	Datum		val = Int64GetDatum(item_id);
-
 	static SPIPlanPtr plan = NULL;
-	OutboxUserSwitch sw;
 
-	outbox_become_owner(&sw);
-	SPI_connect();
-	if (plan == NULL)
-		plan = outbox_prepare_plan("DELETE FROM outbox.due_item WHERE item_id = $1", 1, &type);
-	if (SPI_execute_plan(plan, &val, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not finish a due item");
-	SPI_finish();
-	outbox_restore_user(&sw);
+	item_exec(&plan, "DELETE FROM outbox.due_item WHERE item_id = $1", 1, &type, &val, NULL, SPI_OK_DELETE);
 }
 
 static void
@@ -243,13 +224,14 @@ item_postpone(DueItem *it, TimestampTz due_at, int attempts, const char *error)
 {
 	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, INT4OID, TEXTOID};
 	Datum		vals[4];
+	static SPIPlanPtr plan = NULL;
 
 	vals[0] = Int64GetDatum(it->item_id);
 	vals[1] = TimestampTzGetDatum(due_at);
 	vals[2] = Int32GetDatum(attempts);
 	vals[3] = CStringGetTextDatum(error);
-	item_exec("UPDATE outbox.due_item SET due_at = $2, attempts = $3, last_error = $4"
-			  " WHERE item_id = $1", 4, types, vals, NULL);
+	item_exec(&plan, "UPDATE outbox.due_item SET due_at = $2, attempts = $3, last_error = $4 WHERE item_id = $1",
+			  4, types, vals, NULL, SPI_OK_UPDATE);
 }
 
 /* Reserved concurrency: take one of the function's n slots, or fail. */
