@@ -264,9 +264,20 @@ SELECT pg_temp.types('exec-tasks-txn', 'w1');
 SELECT pg_temp.err(format('SELECT outbox.raise_task_error(%L)', repeat('e', 257)));
 SELECT pg_temp.err($$SELECT outbox.raise_task_error('MyError', 'my cause')$$);
 
+-- a task may not run due work itself (it would step its own execution): the task fails with
+-- the refusal, the execution goes on to its catcher
+CREATE FUNCTION nested_work(p jsonb) RETURNS jsonb LANGUAGE sql AS $$ SELECT to_jsonb(outbox.run_due_work()) $$;
+SELECT outbox.create_state_machine('exec-tasks-nested', '{"StartAt": "T", "States": {
+  "T": {"Type": "Task", "Resource": "function:nested_work", "End": true,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}]},
+  "C": {"Type": "Pass", "End": true}}}') IS NOT NULL AS created;
+SELECT outbox.start_execution('exec-tasks-nested', '{}', 'n1') IS NOT NULL AS started;
 SELECT pg_temp.drive();
-SELECT outbox.delete_state_machine(m) FROM unnest('{exec-tasks-paths,exec-tasks-types,exec-tasks-retry,exec-tasks-maxdelay,exec-tasks-defaults,exec-tasks-backoff,exec-tasks-big,exec-tasks-noretry,exec-tasks-catch,exec-tasks-uncatchable,exec-tasks-timeout,exec-tasks-taskfailed,exec-tasks-owner,exec-tasks-invoke,exec-tasks-txn}'::text[]) m;
+SELECT pg_temp.outcome('exec-tasks-nested', 'n1');
+
+SELECT pg_temp.drive();
+SELECT outbox.delete_state_machine(m) FROM unnest('{exec-tasks-nested,exec-tasks-paths,exec-tasks-types,exec-tasks-retry,exec-tasks-maxdelay,exec-tasks-defaults,exec-tasks-backoff,exec-tasks-big,exec-tasks-noretry,exec-tasks-catch,exec-tasks-uncatchable,exec-tasks-timeout,exec-tasks-taskfailed,exec-tasks-owner,exec-tasks-invoke,exec-tasks-txn}'::text[]) m;
 DROP TABLE task_log;
 DROP FUNCTION hello(jsonb), ctx(jsonb), flaky(jsonb), divide(jsonb), complain(jsonb), as_text(jsonb), as_json(jsonb),
-  as_void(jsonb), wrong_type(jsonb), slow(jsonb), remember(jsonb), too_big(jsonb);
+  as_void(jsonb), wrong_type(jsonb), slow(jsonb), remember(jsonb), too_big(jsonb), nested_work(jsonb);
 DROP ROLE sfn_exec_tasks_owner;
